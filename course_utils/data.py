@@ -1,0 +1,201 @@
+"""Image data sets (Fashion-MNIST, MNIST) as float tensors, offline first.
+
+Run ``python -m course_utils.data prepare`` once to put the files in place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import gzip
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torchvision import datasets
+
+from . import config
+
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+MNIST_CLASSES = tuple(str(d) for d in range(10))
+
+# name -> (torchvision class, class names, folder with the original .gz files or None)
+DATASETS = {
+    "fashion-mnist": (datasets.FashionMNIST, FASHION_MNIST_CLASSES,
+                      Path("/usr/share/datasets/fashion-mnist")),
+    "mnist": (datasets.MNIST, MNIST_CLASSES, None),
+}
+SPLITS = ("train", "val", "test")
+VAL_SIZE = 10_000   # validation images carved from the 60 000 training images
+SPLIT_SEED = 451    # fixed, so every notebook sees the same train/validation split
+
+# The four idx files: (stem, magic number, number of items)
+_IDX_FILES = (
+    ("train-images-idx3-ubyte", 2051, 60_000),
+    ("train-labels-idx1-ubyte", 2049, 60_000),
+    ("t10k-images-idx3-ubyte", 2051, 10_000),
+    ("t10k-labels-idx1-ubyte", 2049, 10_000),
+)
+
+
+class DatasetUnavailableError(FileNotFoundError):
+    """Raised when a data set is neither on disk nor downloadable."""
+
+
+@dataclass(frozen=True, repr=False)
+class ImageSplit:
+    """One split of an image data set: ``x`` is ``(N, 1, 28, 28)`` float32 in [0, 1], ``y`` is ``(N,)`` int64."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    class_names: tuple[str, ...]
+    name: str
+    split: str
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __repr__(self) -> str:
+        return (f"ImageSplit({self.name!r}, split={self.split!r}, x={tuple(self.x.shape)}, "
+                f"y={tuple(self.y.shape)}, classes={len(self.class_names)})")
+
+    def flat(self) -> torch.Tensor:
+        """The images as flat vectors, ``(N, 784)``."""
+        return self.x.reshape(len(self.x), -1)
+
+
+def _check_name(name: str) -> None:
+    if name not in DATASETS:
+        raise ValueError(f"unknown data set {name!r}; choose one of {sorted(DATASETS)}")
+
+
+def _raw_dir(name: str, root: Path) -> Path:
+    """torchvision's layout: ``root/<ClassName>/raw``."""
+    return root / DATASETS[name][0].__name__ / "raw"
+
+
+def _check_idx(path: Path, magic: int, count: int) -> None:
+    """Raise ``ValueError`` unless ``path`` is an idx file with this magic number and item count."""
+    with open(path, "rb") as fh:
+        header = fh.read(8)
+    if len(header) < 8 or int.from_bytes(header[:4], "big") != magic \
+            or int.from_bytes(header[4:8], "big") != count:
+        raise ValueError(f"{path} is not a valid idx file (expected magic {magic} and "
+                         f"{count} items); delete it and run `python -m course_utils.data prepare`")
+
+
+def _has_raw_files(raw: Path) -> bool:
+    return all((raw / stem).is_file() for stem, _, _ in _IDX_FILES)
+
+
+def _decompress_offline(source: Path, raw: Path) -> None:
+    """Decompress the four original ``.gz`` files from ``source`` into ``raw``, atomically per file."""
+    raw.mkdir(parents=True, exist_ok=True)
+    for stem, magic, count in _IDX_FILES:
+        target = raw / stem
+        if target.is_file():
+            continue
+        fd, tmp = tempfile.mkstemp(dir=raw, prefix=f".{stem}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out, gzip.open(source / f"{stem}.gz", "rb") as src:
+                shutil.copyfileobj(src, out)
+            _check_idx(Path(tmp), magic, count)
+            os.chmod(tmp, 0o644)  # mkstemp creates 0600; the data are not secret
+            os.replace(tmp, target)  # atomic: an interrupted run never leaves a half file
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def prepare(name: str = "fashion-mnist", root: str | Path | None = None) -> Path:
+    """Make sure the data set's files are on disk; returns the folder that holds them.
+
+    Order: files already in place, then the offline copy (Debian package
+    ``dataset-fashion-mnist``), then torchvision's download. Introduced in notebook 01.
+    """
+    _check_name(name)
+    root = Path(root) if root is not None else config.data_dir()
+    raw = _raw_dir(name, root)
+    if _has_raw_files(raw):
+        return raw
+    tv_class, _, offline = DATASETS[name]
+    if offline is not None and all((offline / f"{s}.gz").is_file() for s, _, _ in _IDX_FILES):
+        _decompress_offline(offline, raw)
+        return raw
+    try:
+        tv_class(str(root), train=True, download=True)
+        tv_class(str(root), train=False, download=True)
+    except Exception as exc:  # no network, blocked mirror, disk full, ...
+        fixes = [f"connect to the internet once and run `python -m course_utils.data prepare --dataset {name}`"]
+        if offline is not None:
+            fixes.insert(0, "install the offline copy: `sudo apt-get install dataset-fashion-mnist` "
+                            f"(it puts the files in {offline})")
+        raise DatasetUnavailableError(
+            f"The {name} data set is not in {raw} and could not be downloaded "
+            f"({type(exc).__name__}: {exc}). Fix it by one of:\n  - " + "\n  - ".join(fixes)
+            + "\n(or point COURSE_DATA_DIR at a folder that already holds it)") from exc
+    return raw
+
+
+@functools.lru_cache(maxsize=4)
+def _load_arrays(name: str, root: str, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    raw = prepare(name, root)
+    for stem, magic, count in _IDX_FILES:
+        _check_idx(raw / stem, magic, count)
+    ds = DATASETS[name][0](root, train=train, download=False)
+    x = ds.data.unsqueeze(1).to(torch.float32).div_(255.0)
+    return x, ds.targets.to(torch.int64)
+
+
+def load_images(name: str = "fashion-mnist", split: str = "train", limit: int | None = None,
+                root: str | Path | None = None) -> ImageSplit:
+    """Load one split as an :class:`ImageSplit` with ``x`` of shape ``(N, 1, 28, 28)`` in [0, 1].
+
+    ``split`` is "train" (50 000 images), "val" (10 000, carved from the
+    official training set with a fixed seed) or "test" (the official 10 000).
+    ``limit`` keeps the first ``limit`` images of the split, for fast runs.
+    Introduced in notebook 01.
+    """
+    _check_name(name)
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    if limit is not None:
+        if isinstance(limit, bool) or not isinstance(limit, int):
+            raise TypeError(f"limit must be a positive integer or None, got {type(limit).__name__}")
+        if limit <= 0:
+            raise ValueError(f"limit must be a positive integer or None, got {limit}")
+    root = str(Path(root) if root is not None else config.data_dir())
+    x, y = _load_arrays(name, root, split != "test")
+    if split != "test":
+        perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(SPLIT_SEED))
+        idx = perm[:VAL_SIZE] if split == "val" else perm[VAL_SIZE:]
+        x, y = x[idx], y[idx]
+    if limit is not None:
+        x, y = x[:limit], y[:limit]
+    return ImageSplit(x.clone(), y.clone(), DATASETS[name][1], name, split)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course_utils.data",
+                                     description="Put a course data set in place (offline copy first).")
+    parser.add_argument("command", choices=["prepare"])
+    parser.add_argument("--dataset", default="fashion-mnist", choices=sorted(DATASETS))
+    args = parser.parse_args(argv)
+    try:
+        path = prepare(args.dataset)
+    except DatasetUnavailableError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.dataset}: ready in {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

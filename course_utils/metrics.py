@@ -1,0 +1,60 @@
+"""Numbers the notebooks report: reconstruction error, explained variance, subspace angles."""
+
+from __future__ import annotations
+
+import torch
+
+from ._validate import as_float_tensor
+
+
+def reconstruction_mse(x: torch.Tensor, x_hat: torch.Tensor) -> float:
+    """Mean squared error per element between ``x`` and ``x_hat`` (same shape, any layout).
+
+    Introduced in notebook 01.
+    """
+    x = as_float_tensor(x, "x")
+    x_hat = as_float_tensor(x_hat, "x_hat")
+    if x.shape != x_hat.shape:
+        raise ValueError(f"x and x_hat must have the same shape, got {tuple(x.shape)} and "
+                         f"{tuple(x_hat.shape)}")
+    return torch.mean((x.double() - x_hat.double()) ** 2).item()
+
+
+def explained_variance_ratio(singular_values: torch.Tensor) -> torch.Tensor:
+    """Fraction of the total variance carried by each principal direction, ``(r,)``, from the
+    singular values of the centred data matrix (largest first). Introduced in notebook 01.
+    """
+    s = as_float_tensor(singular_values, "singular_values", ndim=1)
+    if (s < 0).any():
+        raise ValueError("singular values must be non-negative")
+    if (s[1:] > s[:-1] + 1e-6 * s[0]).any():
+        raise ValueError("singular values must be sorted from largest to smallest")
+    var = s.double() ** 2
+    if var.sum() == 0:
+        raise ValueError("all singular values are zero: the data has no variance")
+    return (var / var.sum()).to(s.dtype)
+
+
+def principal_angles(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Principal angles in degrees, smallest first, between the column spaces of ``a`` ``(d, k)``
+    and ``b`` ``(d, m)``; returns ``min(k, m)`` angles. Introduced in notebook 01.
+    """
+    a = as_float_tensor(a, "a", ndim=2)
+    b = as_float_tensor(b, "b", ndim=2)
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(f"a and b must live in the same space (same number of rows), got "
+                         f"{tuple(a.shape)} and {tuple(b.shape)}; pass directions as columns")
+    qa, ra = torch.linalg.qr(a.double())
+    qb, rb = torch.linalg.qr(b.double())
+    for q_r, name in ((ra, "a"), (rb, "b")):
+        diag = q_r.diagonal().abs()
+        if diag.min() <= 1e-10 * diag.max():
+            raise ValueError(f"the columns of {name} are linearly dependent; angles are undefined")
+    cos = torch.linalg.svdvals(qa.T @ qb).clamp(-1.0, 1.0)
+    # arccos loses accuracy for tiny angles; take them from the sine instead (Bjorck & Golub 1973).
+    small = qb - qa @ (qa.T @ qb) if a.shape[1] >= b.shape[1] else qa - qb @ (qb.T @ qa)
+    sin = torch.linalg.svdvals(small).flip(0).clamp(0.0, 1.0)
+    n = min(a.shape[1], b.shape[1])
+    angles = torch.where(cos[:n] ** 2 < 0.5, torch.arccos(cos[:n]), torch.arcsin(sin[:n]))
+    return torch.rad2deg(angles).to(a.dtype)
+

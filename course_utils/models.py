@@ -1,0 +1,89 @@
+"""Models taught in the notebooks, kept here so that later notebooks can reuse them."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ._validate import as_float_tensor, positive_int
+
+
+def _flat(x: torch.Tensor, name: str = "x") -> torch.Tensor:
+    """``(N, 1, 28, 28)`` images or ``(N, d)`` vectors -> ``(N, d)``."""
+    x = as_float_tensor(x, name, ndim=(2, 4))
+    return x.reshape(len(x), -1)
+
+
+class PCA:
+    """Principal component analysis from the SVD of the centred data. Introduced in notebook 01.
+
+    ``fit(x)`` takes ``(N, d)`` vectors or ``(N, 1, 28, 28)`` images. After fitting:
+    ``mean`` ``(d,)``, ``components`` ``(d, r)`` (orthonormal columns, largest variance first),
+    ``singular_values`` ``(r,)``.
+    """
+
+    def __init__(self) -> None:
+        self.mean: torch.Tensor | None = None
+        self.components: torch.Tensor | None = None
+        self.singular_values: torch.Tensor | None = None
+
+    def __repr__(self) -> str:
+        if self.components is None:
+            return "PCA(not fitted)"
+        d, r = self.components.shape
+        return f"PCA(dim={d}, components={r})"
+
+    def fit(self, x: torch.Tensor) -> PCA:
+        x = _flat(x)
+        if len(x) < 2:
+            raise ValueError(f"PCA needs at least 2 samples, got {len(x)}")
+        self.mean = x.mean(dim=0)
+        _, s, vh = torch.linalg.svd(x - self.mean, full_matrices=False)
+        signs = torch.sign(vh[torch.arange(len(vh)), vh.abs().argmax(dim=1)])  # deterministic signs
+        self.components = (vh * signs[:, None]).T.contiguous()
+        self.singular_values = s
+        return self
+
+    def _check_k(self, k: int) -> int:
+        if self.components is None:
+            raise RuntimeError("call fit(x) before using the PCA")
+        return positive_int(k, "k", maximum=self.components.shape[1])
+
+    def encode(self, x: torch.Tensor, k: int) -> torch.Tensor:
+        """Codes ``z`` ``(N, k)``: coordinates along the top ``k`` principal directions."""
+        k = self._check_k(k)
+        x = _flat(x)
+        if x.shape[1] != self.mean.shape[0]:
+            raise ValueError(f"x has {x.shape[1]} features per sample, the PCA was fitted on "
+                             f"{self.mean.shape[0]}")
+        return (x - self.mean) @ self.components[:, :k]
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Vectors ``(N, d)`` from codes ``z`` ``(N, k)``."""
+        z = as_float_tensor(z, "z", ndim=2)
+        k = self._check_k(z.shape[1])
+        return self.mean + z @ self.components[:, :k].T
+
+    def reconstruct(self, x: torch.Tensor, k: int) -> torch.Tensor:
+        """Project ``x`` onto the top-``k`` subspace; returns the shape ``x`` came in."""
+        return self.decode(self.encode(x, k)).reshape(x.shape)
+
+
+class LinearAutoencoder(nn.Module):
+    """Linear encoder ``(N, d) -> (N, latent_dim)`` and linear decoder back; no activations.
+
+    Introduced in notebook 01.
+    """
+
+    def __init__(self, input_dim: int = 784, latent_dim: int = 32) -> None:
+        super().__init__()
+        self.input_dim = positive_int(input_dim, "input_dim")
+        self.latent_dim = positive_int(latent_dim, "latent_dim", maximum=input_dim)
+        self.encoder = nn.Linear(input_dim, latent_dim)
+        self.decoder = nn.Linear(latent_dim, input_dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 2 or x.shape[1] != self.input_dim:
+            raise ValueError(f"LinearAutoencoder expects flat vectors (N, {self.input_dim}), got "
+                             f"shape {tuple(x.shape)}; flatten images with x.reshape(len(x), -1)")
+        return self.decoder(self.encoder(x))

@@ -1,0 +1,104 @@
+"""Figures the notebooks show. Every function returns the figure; end the line with ``;``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import torch
+
+from ._validate import as_float_tensor, images, positive_int
+
+
+def _as_images(x: torch.Tensor, name: str) -> torch.Tensor:
+    """Accept ``(N, 1, 28, 28)`` images or ``(N, 784)`` flat vectors; return images clipped to [0, 1]."""
+    x = as_float_tensor(x, name, ndim=(2, 3, 4)).detach().cpu()
+    if x.ndim == 2:
+        side = int(round(x.shape[1] ** 0.5))
+        if side * side != x.shape[1]:
+            raise ValueError(f"{name}: flat vectors must have a square number of features "
+                             f"(784 = 28x28), got {x.shape[1]}")
+        x = x.reshape(len(x), 1, side, side)
+    lo, hi = x.min().item(), x.max().item()
+    if lo < -1.0 or hi > 2.0:  # a reconstruction may overshoot a little; this is another scale
+        raise ValueError(f"{name} must hold images in [0, 1], got values in [{lo:.3g}, {hi:.3g}]; "
+                         "divide by 255 (or rescale) before plotting")
+    return images(x.clamp(0.0, 1.0), name)  # clipped for display only
+
+
+def _show(ax, img: torch.Tensor) -> None:
+    pixels = img[0] if img.shape[0] == 1 else img.permute(1, 2, 0)
+    ax.imshow(pixels.numpy(), cmap="gray", vmin=0, vmax=1)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def image_grid(x: torch.Tensor, ncols: int = 8, titles: Sequence[str] | None = None,
+               size: float = 1.2, suptitle: str | None = None) -> plt.Figure:
+    """A grid of images ``(N, 1, 28, 28)`` (or flat ``(N, 784)``). Introduced in notebook 01."""
+    x = _as_images(x, "x")
+    ncols = positive_int(ncols, "ncols")
+    if titles is not None and len(titles) != len(x):
+        raise ValueError(f"got {len(titles)} titles for {len(x)} images")
+    ncols = min(ncols, len(x))
+    nrows = -(-len(x) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3 * bool(titles)),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        if i < len(x):
+            _show(ax, x[i])
+            if titles is not None:
+                ax.set_title(titles[i], fontsize=8)
+        else:
+            ax.axis("off")
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def reconstruction_rows(rows: Mapping[str, torch.Tensor], size: float = 1.1) -> plt.Figure:
+    """One labelled row per entry, e.g. ``{"original": x, "k = 8": x_hat}``; all rows the same length.
+
+    Introduced in notebook 01.
+    """
+    if not isinstance(rows, Mapping) or not rows:
+        raise TypeError("rows must be a non-empty dict {label: images}")
+    tensors = {label: _as_images(x, f"rows[{label!r}]") for label, x in rows.items()}
+    lengths = {len(x) for x in tensors.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"all rows must hold the same number of images, got "
+                         f"{ {label: len(x) for label, x in tensors.items()} }")
+    n = lengths.pop()
+    fig, axes = plt.subplots(len(tensors), n, figsize=(size * n, size * len(tensors)), squeeze=False)
+    for r, (label, x) in enumerate(tensors.items()):
+        for c in range(n):
+            _show(axes[r, c], x[c])
+        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def loss_curves(histories: Mapping[str, object], logy: bool = True, ylabel: str = "loss") -> plt.Figure:
+    """Train (solid) and validation (dashed) loss per epoch for one or more ``History`` objects.
+
+    Introduced in notebook 01.
+    """
+    if not isinstance(histories, Mapping) or not histories:
+        raise TypeError("histories must be a non-empty dict {label: History}")
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for i, (label, h) in enumerate(histories.items()):
+        if not hasattr(h, "train_loss") or not h.train_loss:
+            raise ValueError(f"histories[{label!r}] has no training losses; pass what fit() returned")
+        color = f"C{i}"
+        epochs = range(1, len(h.train_loss) + 1)
+        ax.plot(epochs, h.train_loss, color=color, label=f"{label} (train)")
+        if h.val_loss:
+            ax.plot(epochs, h.val_loss, color=color, ls="--", label=f"{label} (val)")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    if logy:
+        ax.set_yscale("log")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,71 @@
+"""Interactive demos: a pure function computes the figure, a thin ipywidgets wrapper drives it.
+
+In a headless run (``COURSE_HEADLESS=1``, set by ``make test`` and ``make bench``) the wrappers
+return the static figure for the default values instead of a widget.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import matplotlib.pyplot as plt
+import torch
+
+from . import plot
+from ._validate import images, positive_int
+from .metrics import reconstruction_mse
+from .models import PCA
+
+
+def headless() -> bool:
+    """True when no one is looking at the widgets (CI, nbval, benchmarks)."""
+    return os.environ.get("COURSE_HEADLESS", "") not in ("", "0")
+
+
+def _interactive(figure_fn: Callable[..., plt.Figure], **controls):
+    """Wrap ``figure_fn(**values)`` so that it redraws whenever a control changes."""
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    out = widgets.Output()
+
+    def redraw(**values):
+        with out:
+            out.clear_output(wait=True)
+            fig = figure_fn(**values)
+            display(fig)
+            plt.close(fig)
+
+    ui = widgets.VBox(list(controls.values()))
+    widgets.interactive_output(redraw, controls)
+    return widgets.VBox([ui, out])
+
+
+def pca_reconstruction_figure(pca: PCA, x: torch.Tensor, k: int) -> plt.Figure:
+    """Originals ``x`` ``(N, 1, 28, 28)`` above their rank-``k`` PCA reconstructions, MSE in the title.
+
+    Introduced in notebook 01.
+    """
+    if not isinstance(pca, PCA) or pca.components is None:
+        raise TypeError("pca must be a fitted course_utils.models.PCA")
+    x = images(x)
+    k = positive_int(k, "k", maximum=pca.components.shape[1])
+    x_hat = pca.reconstruct(x, k)
+    fig = plot.reconstruction_rows({"original": x, f"k = {k}": x_hat})
+    fig.suptitle(f"PCA with k = {k}: test MSE {reconstruction_mse(x, x_hat):.4f}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def pca_k_slider(pca: PCA, x: torch.Tensor, k: int = 16, k_max: int = 256):
+    """A slider over ``k`` that redraws :func:`pca_reconstruction_figure`. Introduced in notebook 01."""
+    fig = pca_reconstruction_figure(pca, x, k)  # validates the arguments once, up front
+    plt.close(fig)  # shown once, as the return value, not again by the inline backend
+    if headless():
+        return fig
+    import ipywidgets as widgets
+
+    k_max = min(positive_int(k_max, "k_max"), pca.components.shape[1])
+    slider = widgets.IntSlider(value=k, min=1, max=k_max, description="k", continuous_update=False)
+    return _interactive(lambda k: pca_reconstruction_figure(pca, x, k), k=slider)

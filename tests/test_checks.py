@@ -1,0 +1,81 @@
+from copy import deepcopy
+
+import pytest
+import torch
+
+from course_utils import checks
+from course_utils.models import PCA, LinearAutoencoder
+
+
+@pytest.fixture
+def svd(low_rank_data):
+    mean = low_rank_data.mean(0)
+    _, s, vh = torch.linalg.svd(low_rank_data - mean, full_matrices=False)
+    return low_rank_data, mean, s, vh.T
+
+
+def _stub(*args):
+    raise NotImplementedError()
+
+
+def test_variance_fraction(svd, capsys):
+    _, _, s, _ = svd
+    checks.check_variance_fraction(lambda s, k: ((s[:k] ** 2).sum() / (s**2).sum()).item(), s)
+    assert "Correct" in capsys.readouterr().out
+    with pytest.raises(checks.ExerciseFeedback, match="s_i squared"):
+        checks.check_variance_fraction(lambda s, k: (s[:k].sum() / s.sum()).item(), s)
+    with pytest.raises(checks.ExerciseFeedback, match="more than 1"):
+        checks.check_variance_fraction(lambda s, k: (s[:k] ** 2).sum().item(), s)
+    with pytest.raises(checks.ExerciseFeedback, match="NotImplementedError"):
+        checks.check_variance_fraction(_stub, s)
+    with pytest.raises(checks.ExerciseFeedback, match="pass the function itself"):
+        checks.check_variance_fraction(0.5, s)
+
+
+def test_pca_reconstruct(svd):
+    x, mean, _, V = svd
+    x = torch.cat([x, x], dim=1)[:, :32]  # needs at least 32 features for k = 32
+    mean = x.mean(0)
+    V = PCA().fit(x).components
+    checks.check_pca_reconstruct(lambda x, m, V, k: m + (x - m) @ V[:, :k] @ V[:, :k].T, x, mean, V)
+    with pytest.raises(checks.ExerciseFeedback, match="subtract the mean"):
+        checks.check_pca_reconstruct(lambda x, m, V, k: x @ V[:, :k] @ V[:, :k].T, x, mean, V)
+    with pytest.raises(checks.ExerciseFeedback, match="add the mean back"):
+        checks.check_pca_reconstruct(lambda x, m, V, k: (x - m) @ V[:, :k] @ V[:, :k].T, x, mean, V)
+    with pytest.raises(checks.ExerciseFeedback, match=r"returns shape \(500, 1\)"):
+        checks.check_pca_reconstruct(lambda x, m, V, k: (x - m) @ V[:, :k], x, mean, V)
+
+
+def test_reparametrise():
+    model = LinearAutoencoder(784, 4)
+    x = torch.rand(20, 784)
+
+    def good(model, A):
+        new = deepcopy(model)
+        with torch.no_grad():
+            new.encoder.weight.copy_(A @ model.encoder.weight)
+            new.encoder.bias.copy_(A @ model.encoder.bias)
+            new.decoder.weight.copy_(model.decoder.weight @ torch.linalg.inv(A))
+        return new
+
+    def forgot_bias(model, A):
+        new = good(model, A)
+        with torch.no_grad():
+            new.encoder.bias.copy_(model.encoder.bias)
+        return new
+
+    checks.check_reparametrise(good, model, x)
+    with pytest.raises(checks.ExerciseFeedback, match="bias"):
+        checks.check_reparametrise(forgot_bias, model, x)
+    with pytest.raises(checks.ExerciseFeedback, match="returned the model you were given"):
+        checks.check_reparametrise(lambda m, A: m, model, x)
+    with pytest.raises(checks.ExerciseFeedback, match="did not change"):
+        checks.check_reparametrise(lambda m, A: deepcopy(m), model, x)
+    with pytest.raises(checks.ExerciseFeedback, match="return a model"):
+        checks.check_reparametrise(lambda m, A: A, model, x)
+
+
+def test_feedback_is_an_assertion_with_a_hint():
+    with pytest.raises(AssertionError) as info:
+        checks.check_variance_fraction(_stub, torch.tensor([2.0, 1.0]))
+    assert "Hint:" in str(info.value)

@@ -1,0 +1,123 @@
+import gzip
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from course_utils import data
+
+OFFLINE = data.DATASETS["fashion-mnist"][2]
+needs_offline_copy = pytest.mark.skipif(
+    not OFFLINE.is_dir(), reason="Debian package dataset-fashion-mnist not installed")
+
+
+@pytest.fixture
+def no_download(monkeypatch):
+    """Make torchvision's download fail as it does without a network."""
+    def refuse(*args, **kwargs):
+        raise RuntimeError("Error downloading: <urlopen error Name or service not known>")
+
+    monkeypatch.setattr(data.DATASETS["fashion-mnist"][0], "download", refuse)
+
+
+def _use_offline_source(monkeypatch, source: Path | None):
+    name = "fashion-mnist"
+    monkeypatch.setitem(data.DATASETS, name, (*data.DATASETS[name][:2], source))
+
+
+def test_splits_shapes_ranges_and_disjointness():
+    train = data.load_images("fashion-mnist", "train")
+    val = data.load_images("fashion-mnist", "val")
+    test = data.load_images("fashion-mnist", "test")
+    assert train.x.shape == (50_000, 1, 28, 28) and val.x.shape == (10_000, 1, 28, 28)
+    assert test.x.shape == (10_000, 1, 28, 28) and test.y.shape == (10_000,)
+    for s in (train, val, test):
+        assert s.x.dtype == torch.float32 and s.y.dtype == torch.int64
+        assert 0.0 <= s.x.min() and s.x.max() == 1.0
+        assert set(s.y.unique().tolist()) == set(range(10))
+    assert train.class_names[0] == "T-shirt/top" and len(train.class_names) == 10
+    # validation images are carved out of the training file: no image in both
+    train_keys = {bytes(x.numpy()) for x in (train.x[:5000] * 255).to(torch.uint8)}
+    assert not any(bytes(x.numpy()) in train_keys for x in (val.x * 255).to(torch.uint8))
+    assert "split='val'" in repr(val) and val.flat().shape == (10_000, 784)
+
+
+def test_split_is_fixed_and_limit_takes_a_prefix():
+    a = data.load_images("fashion-mnist", "train", limit=100)
+    b = data.load_images("fashion-mnist", "train")
+    assert len(a) == 100 and torch.equal(a.x, b.x[:100]) and torch.equal(a.y, b.y[:100])
+
+
+@pytest.mark.parametrize("kwargs, err, message", [
+    ({"name": "cifar"}, ValueError, "unknown data set 'cifar'"),
+    ({"split": "validation"}, ValueError, "split must be one of"),
+    ({"limit": 0}, ValueError, "positive integer"),
+    ({"limit": 2.5}, TypeError, "positive integer"),
+])
+def test_load_images_rejects_bad_arguments(kwargs, err, message):
+    with pytest.raises(err, match=message):
+        data.load_images(**kwargs)
+
+
+@needs_offline_copy
+def test_offline_copy_is_decompressed_into_torchvision_layout(tmp_path, monkeypatch, no_download):
+    raw = data.prepare("fashion-mnist", tmp_path)
+    assert raw == tmp_path / "FashionMNIST" / "raw"
+    assert sorted(p.name for p in raw.iterdir()) == sorted(s for s, _, _ in data._IDX_FILES)
+    fresh = data.load_images("fashion-mnist", "test", root=tmp_path)
+    assert torch.equal(fresh.x, data.load_images("fashion-mnist", "test").x)
+
+
+@needs_offline_copy
+def test_interrupted_decompression_leaves_no_half_file(tmp_path, monkeypatch):
+    real_copy = shutil.copyfileobj
+
+    def copy_then_fail(src, dst, *args):
+        dst.write(src.read(1000))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(shutil, "copyfileobj", copy_then_fail)
+    with pytest.raises(KeyboardInterrupt):
+        data.prepare("fashion-mnist", tmp_path)
+    raw = tmp_path / "FashionMNIST" / "raw"
+    assert list(raw.iterdir()) == []  # neither a half file nor a stray .part file
+    monkeypatch.setattr(shutil, "copyfileobj", real_copy)
+    assert data.prepare("fashion-mnist", tmp_path) == raw
+
+
+def test_corrupted_offline_copy_is_reported(tmp_path, monkeypatch, no_download):
+    source = tmp_path / "source"
+    source.mkdir()
+    for stem, _, _ in data._IDX_FILES:
+        with gzip.open(source / f"{stem}.gz", "wb") as fh:
+            fh.write(b"this is not an idx file")
+    _use_offline_source(monkeypatch, source)
+    with pytest.raises(ValueError, match="not a valid idx file"):
+        data.prepare("fashion-mnist", tmp_path / "root")
+    assert not any((tmp_path / "root" / "FashionMNIST" / "raw").iterdir())
+
+
+def test_corrupted_raw_file_is_reported(tmp_path, monkeypatch, no_download):
+    raw = tmp_path / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    for stem, _, _ in data._IDX_FILES:
+        (raw / stem).write_bytes(b"\x00" * 16)
+    with pytest.raises(ValueError, match="not a valid idx file.*delete it"):
+        data.load_images("fashion-mnist", "test", root=tmp_path)
+
+
+def test_missing_everywhere_names_both_fixes(tmp_path, monkeypatch, no_download):
+    _use_offline_source(monkeypatch, tmp_path / "not-installed")
+    with pytest.raises(data.DatasetUnavailableError) as info:
+        data.prepare("fashion-mnist", tmp_path)
+    message = str(info.value)
+    assert "apt-get install dataset-fashion-mnist" in message
+    assert "connect to the internet" in message
+
+
+def test_cli_reports_failure_with_exit_code(tmp_path, monkeypatch, no_download, capsys):
+    _use_offline_source(monkeypatch, None)
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    assert data.main(["prepare"]) == 2
+    assert "connect to the internet" in capsys.readouterr().err

@@ -1,0 +1,75 @@
+import numpy as np
+import pytest
+import scipy.linalg
+import torch
+from sklearn.decomposition import PCA as SkPCA
+
+from course_utils import metrics
+
+
+def test_reconstruction_mse_matches_definition():
+    x, x_hat = torch.zeros(4, 784), torch.full((4, 784), 0.5)
+    assert metrics.reconstruction_mse(x, x_hat) == pytest.approx(0.25)
+    assert metrics.reconstruction_mse(x, x) == 0.0
+
+
+@pytest.mark.parametrize("x, x_hat, err, message", [
+    (torch.zeros(4, 784), torch.zeros(4, 1, 28, 28), ValueError, "same shape"),
+    (np.zeros((4, 784)), torch.zeros(4, 784), TypeError, "torch.Tensor"),
+    (torch.zeros(4, 784, dtype=torch.uint8), torch.zeros(4, 784), TypeError, "255"),
+    (torch.full((2, 3), float("nan")), torch.zeros(2, 3), ValueError, "NaN"),
+])
+def test_reconstruction_mse_errors(x, x_hat, err, message):
+    with pytest.raises(err, match=message):
+        metrics.reconstruction_mse(x, x_hat)
+
+
+def test_explained_variance_ratio_matches_sklearn(low_rank_data):
+    s = torch.linalg.svdvals(low_rank_data - low_rank_data.mean(0))
+    ours = metrics.explained_variance_ratio(s)
+    sk = SkPCA().fit(low_rank_data.numpy()).explained_variance_ratio_
+    np.testing.assert_allclose(ours.numpy(), sk, atol=1e-5)
+    assert ours.sum().item() == pytest.approx(1.0)
+
+
+def test_explained_variance_ratio_errors():
+    with pytest.raises(ValueError, match="sorted"):
+        metrics.explained_variance_ratio(torch.tensor([1.0, 2.0]))
+    with pytest.raises(ValueError, match="non-negative"):
+        metrics.explained_variance_ratio(torch.tensor([1.0, -2.0]))
+    with pytest.raises(ValueError, match="no variance"):
+        metrics.explained_variance_ratio(torch.zeros(3))
+    with pytest.raises(ValueError, match="1 dimensions"):
+        metrics.explained_variance_ratio(torch.ones(3, 3))
+
+
+@pytest.mark.parametrize("k, m", [(3, 3), (2, 5), (5, 2)])
+def test_principal_angles_match_scipy(k, m):
+    g = torch.Generator().manual_seed(k * 10 + m)
+    a, b = torch.randn(30, k, generator=g, dtype=torch.float64), torch.randn(30, m, generator=g,
+                                                                              dtype=torch.float64)
+    ours = metrics.principal_angles(a, b)
+    ref = np.rad2deg(np.sort(scipy.linalg.subspace_angles(a.numpy(), b.numpy())))
+    np.testing.assert_allclose(ours.numpy(), ref, atol=1e-8)
+
+
+def test_principal_angles_tiny_and_right_angles():
+    a = torch.eye(10, dtype=torch.float64)[:, :2]
+    b = a.clone()
+    b[2, 0] = 1e-7  # a rotation by about 1e-7 rad: arccos alone would round it to zero
+    angles = metrics.principal_angles(a, b)
+    assert angles[1].item() == pytest.approx(np.rad2deg(1e-7), rel=1e-3)
+    perpendicular = torch.eye(10)[:, 2:4]
+    assert metrics.principal_angles(a.float(), perpendicular).tolist() == pytest.approx([90.0, 90.0])
+    # invariant to the basis: any invertible mix of the columns gives the same angles
+    mix = torch.tensor([[2.0, 1.0], [0.5, 3.0]], dtype=torch.float64)
+    np.testing.assert_allclose(metrics.principal_angles(a @ mix, b).numpy(), angles.numpy(), atol=1e-9)
+
+
+def test_principal_angles_errors():
+    with pytest.raises(ValueError, match="same space"):
+        metrics.principal_angles(torch.ones(784, 3), torch.ones(3, 784))
+    with pytest.raises(ValueError, match="linearly dependent"):
+        metrics.principal_angles(torch.ones(10, 2), torch.eye(10)[:, :2])
+    with pytest.raises(ValueError, match="2 dimensions"):
+        metrics.principal_angles(torch.ones(10), torch.eye(10))

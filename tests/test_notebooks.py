@@ -1,0 +1,54 @@
+"""Static checks of the committed notebooks (nbval executes them separately)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("**/*.ipynb")) + sorted((ROOT / "slides").glob("**/*.ipynb"))
+COURSE = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def _load(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_there_are_notebooks():
+    assert [p.name for p in COURSE][:1] == ["01_pca_linear_autoencoder.ipynb"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_without_outputs(path):
+    for i, cell in enumerate(_load(path)["cells"]):
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [], f"{path.name} cell {i} has stored outputs"
+            assert cell["execution_count"] is None, f"{path.name} cell {i} has an execution count"
+
+
+@pytest.mark.parametrize("path", COURSE, ids=lambda p: p.name)
+def test_notebook_shape(path):
+    cells = _load(path)["cells"]
+    markdown = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    for heading in ("**Learning objectives.**", "## Summary", "## Exercises", "## References",
+                    "What can go wrong"):
+        assert heading in markdown, f"{path.name} lacks {heading!r}"
+    assert "seed_everything" in code[0], "the first code cell is the setup cell"
+    assert any("assert " in c for c in code), "a notebook checks its key result with an assert"
+    assert any("report(" in c for c in code), "a notebook reports its key numbers for make bench"
+
+
+@pytest.mark.parametrize("path", COURSE, ids=lambda p: p.name)
+def test_exercises_have_solutions_and_checks(path):
+    cells = _load(path)["cells"]
+    solutions = [c for c in cells if c["metadata"].get("nbgrader", {}).get("solution")]
+    graded = [c for c in cells if c["metadata"].get("nbgrader", {}).get("grade")]
+    assert len(solutions) >= 3 and len(graded) >= 3
+    for c in solutions:
+        src = "".join(c["source"])
+        assert "### BEGIN SOLUTION" in src and "### END SOLUTION" in src
+    for c in graded:
+        assert "checks.check_" in "".join(c["source"]), "checks give feedback, not a bare assert"
+    ids = [c["metadata"]["nbgrader"]["grade_id"] for c in solutions + graded]
+    assert len(ids) == len(set(ids)), "nbgrader grade_ids must be unique"

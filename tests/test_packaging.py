@@ -1,0 +1,50 @@
+"""environment.yml (conda route) and pyproject.toml (pip route) must name the same packages."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+tomllib = pytest.importorskip("tomllib")
+ROOT = Path(__file__).resolve().parent.parent
+CONDA_TO_PIP = {"pytorch": "torch"}
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~ \[;]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _pyproject_packages() -> set[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    reqs = project["dependencies"] + [r for extra in project["optional-dependencies"].values()
+                                      for r in extra]
+    return {_name(r) for r in reqs}
+
+
+def _conda_packages() -> set[str]:
+    names, in_pip, in_deps = set(), False, False
+    for line in (ROOT / "environment.yml").read_text().splitlines():
+        if not line.startswith(" "):
+            in_deps = line.startswith("dependencies:")
+            continue
+        if re.match(r"^\s+- pip:\s*$", line):
+            in_pip = True
+            continue
+        item = re.match(r"^\s+- (.+)$", line)
+        if item and in_deps and not in_pip:
+            names.add(CONDA_TO_PIP.get(_name(item.group(1)), _name(item.group(1))))
+    return names - {"python", "pip"}
+
+
+def test_environment_yml_and_pyproject_name_the_same_packages():
+    assert _conda_packages() == _pyproject_packages()
+
+
+def test_environment_installs_the_course_package():
+    text = (ROOT / "environment.yml").read_text()
+    assert re.search(r"- pip:\s*\n\s+- -e \.\s*$", text, re.M)
+
+
+def test_requirements_are_ranges_not_pins():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert not [r for r in project["dependencies"] if "==" in r]

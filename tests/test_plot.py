@@ -1,0 +1,54 @@
+import matplotlib.pyplot as plt
+import pytest
+import torch
+
+from course_utils import plot
+from course_utils.train import History
+
+
+def test_image_grid_layout(images):
+    fig = plot.image_grid(images[:10], ncols=4, titles=[str(i) for i in range(10)])
+    assert isinstance(fig, plt.Figure)
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(shown) == 10 and len(fig.axes) == 12  # 3 rows of 4, two empty
+    assert shown[3].get_title() == "3"
+
+
+def test_image_grid_accepts_flat_vectors(images):
+    fig = plot.image_grid(images.reshape(16, -1))
+    assert fig.axes[0].images[0].get_array().shape == (28, 28)
+
+
+def test_reconstruction_rows_and_clipping(images):
+    fig = plot.reconstruction_rows({"original": images[:5], "k = 2": images[:5] * 1.5 - 0.2})
+    assert len(fig.axes) == 10
+    assert fig.axes[0].get_ylabel() == "original"
+    shown = fig.axes[5].images[0].get_array()
+    assert shown.min() >= 0.0 and shown.max() <= 1.0
+
+
+def test_loss_curves():
+    h = History(train_loss=[3.0, 2.0, 1.0], val_loss=[3.5, 2.5, 1.5])
+    fig = plot.loss_curves({"a": h, "b": History(train_loss=[1.0, 0.5])})
+    assert len(fig.axes[0].lines) == 3 and fig.axes[0].get_yscale() == "log"
+
+
+@pytest.mark.parametrize("call, err, message", [
+    (lambda x: plot.image_grid(x.numpy()), TypeError, "torch.Tensor"),
+    (lambda x: plot.image_grid(x * 255), ValueError, "divide by 255"),
+    (lambda x: plot.image_grid(x.reshape(16, -1)[:, :700]), ValueError, "square number"),
+    (lambda x: plot.image_grid(x, titles=["a"]), ValueError, "1 titles for 16 images"),
+    (lambda x: plot.image_grid(x, ncols=0), ValueError, "ncols"),
+    (lambda x: plot.reconstruction_rows({"a": x, "b": x[:3]}), ValueError, "same number"),
+    (lambda x: plot.reconstruction_rows([x]), TypeError, "dict"),
+    (lambda x: plot.loss_curves({"a": History()}), ValueError, "no training losses"),
+    (lambda x: plot.image_grid(x[0, 0, 0]), ValueError, "2 or 3 or 4 dimensions"),
+])
+def test_plot_errors(images, call, err, message):
+    with pytest.raises(err, match=message):
+        call(images)
+
+
+def test_image_grid_rejects_uint8():
+    with pytest.raises(TypeError, match="divide uint8 images by 255"):
+        plot.image_grid(torch.zeros(2, 1, 28, 28, dtype=torch.uint8))

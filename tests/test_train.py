@@ -1,0 +1,98 @@
+import pytest
+import torch
+from torch import nn
+
+from course_utils import config, train
+from course_utils.models import LinearAutoencoder
+
+
+def _run(seed=0, **kwargs):
+    config.seed_everything(seed)
+    x = torch.rand(256, 784, generator=torch.Generator().manual_seed(5))
+    model = LinearAutoencoder(784, 4)
+    history = train.fit(model, x[:200], x[200:], epochs=3, batch_size=32, progress=False,
+                        device="cpu", **kwargs)
+    return model, history
+
+
+def test_fit_records_losses_and_learns():
+    model, history = _run()
+    assert len(history.train_loss) == len(history.val_loss) == 3
+    assert history.train_loss[-1] < history.train_loss[0]
+    assert history.seconds > 0 and "epochs=3" in repr(history)
+
+
+def test_fit_is_deterministic_under_a_seed():
+    m1, h1 = _run(seed=1)
+    m2, h2 = _run(seed=1)
+    assert h1.train_loss == h2.train_loss
+    assert torch.equal(m1.decoder.weight, m2.decoder.weight)
+    _, h3 = _run(seed=2)
+    assert h3.train_loss != h1.train_loss
+
+
+def test_fit_uses_inputs_and_targets_and_callback():
+    x = torch.rand(64, 784)
+    seen = []
+
+    class Spy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(784, 784)
+
+        def forward(self, inputs):
+            seen.append(inputs.detach().clone())
+            return self.lin(inputs)
+
+    noisy = x + 1.0
+    history = train.fit(Spy(), (noisy, x), epochs=2, batch_size=64, progress=False, device="cpu",
+                        callback=lambda epoch, model: epoch * 10)
+    assert all(torch.allclose(s.sort(0).values, noisy.sort(0).values) for s in seen)
+    assert history.extra == [10, 20] and history.val_loss == []
+
+
+def test_cosine_schedule_ends_at_zero_learning_rate():
+    model = LinearAutoencoder(784, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    train.fit(model, torch.rand(50, 784), optimizer=opt, epochs=2, batch_size=16, cosine=True,
+              progress=False, device="cpu")
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_fit_reports_a_diverging_loss():
+    with pytest.raises(FloatingPointError, match="smaller learning rate"):
+        train.fit(_Diverging(), torch.rand(64, 784), epochs=1, progress=False, device="cpu")
+
+
+class _Diverging(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.ones(1))
+
+    def forward(self, x):
+        return x * self.w * float("inf")
+
+
+@pytest.mark.parametrize("kwargs, err, message", [
+    ({"model": "model"}, TypeError, "torch.nn.Module"),
+    ({"train": [1, 2, 3]}, TypeError, "pair"),
+    ({"train": (torch.rand(4, 784), torch.rand(5, 784))}, ValueError, "same number of samples"),
+    ({"train": torch.zeros(4, 784, dtype=torch.uint8)}, TypeError, "floating-point"),
+    ({"epochs": 0}, ValueError, "epochs must be a positive integer"),
+    ({"batch_size": 1.5}, TypeError, "batch_size must be a positive integer"),
+    ({"lr": -1}, ValueError, "lr must be a positive number"),
+    ({"num_workers": -1}, ValueError, "num_workers"),
+])
+def test_fit_rejects_bad_arguments(kwargs, err, message):
+    args = {"model": LinearAutoencoder(784, 2), "train": torch.rand(8, 784)}
+    args.update(kwargs)
+    with pytest.raises(err, match=message):
+        train.fit(args.pop("model"), args.pop("train"), progress=False, device="cpu", **args)
+
+
+def test_predict_and_evaluate():
+    model = LinearAutoencoder(784, 2)
+    x = torch.rand(10, 784)
+    out = train.predict(model, x, batch_size=3)
+    assert out.shape == (10, 784) and not out.requires_grad
+    assert train.evaluate(model, x) == pytest.approx(nn.functional.mse_loss(out, x).item(), rel=1e-5)

@@ -1,0 +1,52 @@
+import matplotlib.pyplot as plt
+import pytest
+import torch
+
+from course_utils import widgets
+from course_utils.metrics import reconstruction_mse
+from course_utils.models import PCA
+
+
+@pytest.fixture
+def pca_and_images(images):
+    return PCA().fit(images), images[:4]
+
+
+def test_pure_figure_shows_the_rank_k_reconstruction(pca_and_images):
+    pca, x = pca_and_images
+    fig = widgets.pca_reconstruction_figure(pca, x, 3)
+    shown = torch.from_numpy(fig.axes[4].images[0].get_array().data).float()
+    expected = pca.reconstruct(x, 3).clamp(0, 1)[0, 0]
+    assert torch.allclose(shown, expected, atol=1e-6)
+    mse = reconstruction_mse(x, pca.reconstruct(x, 3))
+    assert f"{mse:.4f}" in fig._suptitle.get_text()
+
+
+def test_headless_returns_a_static_figure(pca_and_images, monkeypatch):
+    monkeypatch.setenv("COURSE_HEADLESS", "1")
+    out = widgets.pca_k_slider(*pca_and_images, k=2)
+    assert isinstance(out, plt.Figure)
+    assert plt.get_fignums() == []  # closed, so the inline backend does not show it twice
+
+
+def test_slider_redraws_the_figure(pca_and_images, monkeypatch):
+    monkeypatch.delenv("COURSE_HEADLESS", raising=False)
+    calls = []
+    real = widgets.pca_reconstruction_figure
+    monkeypatch.setattr(widgets, "pca_reconstruction_figure",
+                        lambda pca, x, k: calls.append(k) or real(pca, x, k))
+    ui = widgets.pca_k_slider(*pca_and_images, k=2, k_max=10)
+    slider = ui.children[0].children[0]
+    assert (slider.value, slider.min, slider.max) == (2, 1, 10)
+    slider.value = 5
+    assert calls[-1] == 5
+
+
+def test_widget_errors(pca_and_images):
+    pca, x = pca_and_images
+    with pytest.raises(TypeError, match="fitted"):
+        widgets.pca_k_slider(PCA(), x)
+    with pytest.raises(ValueError, match="at most 16"):
+        widgets.pca_k_slider(pca, x, k=40)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        widgets.pca_k_slider(pca, x * 3)
