@@ -47,7 +47,7 @@ def run(path: Path, metrics_file: Path) -> tuple[float, str | None]:
 
 
 def fmt(value: float) -> str:
-    return f"{value:.4g}" if abs(value) < 1000 else f"{value:.0f}"
+    return f"{value:.5g}" if abs(value) < 1000 else f"{value:.0f}"
 
 
 def main(paths: list[str]) -> int:
