@@ -107,3 +107,124 @@ def check_reparametrise(reparametrise: Callable, model: LinearAutoencoder, x: to
         _fail(f"the reconstructions changed by up to {err:.3g}", "the encoder bias must be "
               "transformed too: b_e -> A @ b_e; the decoder bias stays as it is")
     _ok("Different weights, the same reconstructions: the weights are not unique, the subspace is.")
+
+
+def check_mlp_parameters(mlp_parameters: Callable) -> None:
+    """Exercise 1 of notebook 02: parameters of a stacked autoencoder with mirrored decoder."""
+    from .models import MLPAutoencoder, count_parameters
+
+    for hidden, k in (((256, 64), 32), ((128,), 2), ((300, 100, 50), 10)):
+        sizes = [784, *hidden, k]
+        want = count_parameters(MLPAutoencoder(k, hidden))
+        got = _call(mlp_parameters, sizes)
+        if got == want:
+            continue
+        weights = 2 * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+        if got == weights:
+            _fail(f"for sizes {sizes} you count {got}, expected {want}",
+                  "each nn.Linear(a, b) also has b biases")
+        if abs(2 * got - want) < 1000:  # about half: only the encoder was counted
+            _fail(f"for sizes {sizes} you count {got}, expected {want}",
+                  "count the decoder too: it mirrors the encoder, from k back to 784")
+        _fail(f"for sizes {sizes} you count {got}, expected {want}",
+              "a layer nn.Linear(a, b) has a*b weights and b biases; add up all layers of both halves")
+    _ok("Most parameters sit in the first and last layers, next to the 784 pixels.")
+
+
+def check_bce(bce: Callable) -> None:
+    """Exercise 2 of notebook 02: binary cross-entropy (Bernoulli negative log-likelihood)."""
+    g = torch.Generator().manual_seed(2)
+    x = torch.rand(8, 1, 28, 28, generator=g)
+    x_hat = torch.rand(8, 1, 28, 28, generator=g) * 0.98 + 0.01
+    want = nn.functional.binary_cross_entropy(x_hat, x)
+    got = _call(bce, x_hat, x)
+    if not isinstance(got, torch.Tensor) or got.numel() != 1:
+        _fail(f"bce should return a single number as a tensor, got {got!r:.60}",
+              "average over all pixels and images with .mean()")
+    if torch.isclose(got, want, rtol=1e-4):
+        _ok("BCE is the negative log-likelihood of the pixels under independent Bernoullis.")
+        return
+    if torch.isclose(got, -want, rtol=1e-4):
+        _fail(f"your value {got.item():.4f} has the wrong sign", "a log-likelihood is negative; the "
+              "loss is minus the log-likelihood")
+    if torch.isclose(got, nn.functional.binary_cross_entropy(x, x_hat), rtol=1e-4):
+        _fail(f"your value {got.item():.4f} swaps the roles of x and x_hat", "the logarithms are "
+              "taken of the prediction x_hat; the target x weights them")
+    if torch.isclose(got, want * x.numel(), rtol=1e-4):
+        _fail("you return the sum; the check expects the mean", "use .mean() instead of .sum()")
+    _fail(f"your value {got.item():.4f}, expected {want.item():.4f}",
+          "-(x * log(x_hat) + (1 - x) * log(1 - x_hat)), averaged over every pixel")
+
+
+def check_encode(encode: Callable, model: nn.Module, x: torch.Tensor) -> None:
+    """Exercise 3 of notebook 02: the codes ``z`` ``(N, latent_dim)`` of a batch, without gradients."""
+    z = _call(encode, model, x)
+    want = (len(x), model.latent_dim)
+    if not isinstance(z, torch.Tensor):
+        _fail(f"encode should return a tensor, got {type(z).__name__}", "return model.encoder(x)")
+    if tuple(z.shape) != want:
+        _fail(f"your encoder returns shape {tuple(z.shape)}; the bottleneck should be {want}",
+              "use only the encoder half (model.encoder), not the whole model")
+    if z.requires_grad:
+        _fail("your codes still carry gradients", "compute them inside `with torch.no_grad():` "
+              "(and call model.eval() first)")
+    with torch.no_grad():
+        ref = model.encoder(x)
+    if not torch.allclose(z, ref, atol=1e-5):
+        _fail("your codes differ from model.encoder(x)", "pass the images through model.encoder, "
+              "unchanged")
+    _ok("These codes are the learned representation: 784 pixels summarised in "
+        f"{model.latent_dim} numbers.")
+
+
+def check_conv_output_size(conv_output_size: Callable) -> None:
+    """Exercise 1 of notebook 03: spatial size after a convolution."""
+    cases = [(28, 3, 2, 1), (14, 3, 2, 1), (28, 5, 1, 0), (32, 4, 2, 1), (7, 3, 1, 1)]
+    for size, kernel, stride, padding in cases:
+        conv = nn.Conv2d(1, 1, kernel, stride=stride, padding=padding)
+        want = conv(torch.zeros(1, 1, size, size)).shape[-1]
+        got = _call(conv_output_size, size, kernel, stride, padding)
+        if got == want:
+            continue
+        if got == (size + 2 * padding - kernel) / stride + 1:
+            _fail(f"for size={size}, kernel={kernel}, stride={stride}, padding={padding} you "
+                  f"return {got}, expected {want}", "a layer has a whole number of outputs: "
+                  "use integer division //")
+        _fail(f"for size={size}, kernel={kernel}, stride={stride}, padding={padding} you return "
+              f"{got}, expected {want}", "(size + 2 * padding - kernel) // stride + 1")
+    _ok("Two stride-2 convolutions take 28x28 to 14x14 to 7x7.")
+
+
+def check_conv_parameters(conv_parameters: Callable) -> None:
+    """Exercise 2 of notebook 03: parameters of one ``nn.Conv2d`` layer."""
+    from .models import count_parameters
+
+    for c_in, c_out, kernel in ((1, 16, 3), (16, 32, 3), (3, 8, 5)):
+        want = count_parameters(nn.Conv2d(c_in, c_out, kernel))
+        got = _call(conv_parameters, c_in, c_out, kernel)
+        if got == want:
+            continue
+        if got == c_in * c_out * kernel * kernel:
+            _fail(f"for ({c_in}, {c_out}, {kernel}) you count {got}, expected {want}",
+                  "each output channel also has one bias")
+        if got == c_out * kernel * kernel + c_out:
+            _fail(f"for ({c_in}, {c_out}, {kernel}) you count {got}, expected {want}",
+                  "each filter spans all input channels: kernel x kernel x c_in weights")
+        _fail(f"for ({c_in}, {c_out}, {kernel}) you count {got}, expected {want}",
+              "c_out filters, each with kernel*kernel*c_in weights and one bias")
+    _ok("The count does not depend on the image size: the same filter slides everywhere.")
+
+
+def check_upsample(make_upsample: Callable) -> None:
+    """Exercise 3 of notebook 03: a block mapping ``(N, c_in, 7, 7)`` to ``(N, c_out, 14, 14)``."""
+    block = _call(make_upsample, 32, 16)
+    if not isinstance(block, nn.Module):
+        _fail(f"make_upsample should return an nn.Module, got {type(block).__name__}",
+              "return nn.ConvTranspose2d(...) or an nn.Sequential")
+    out = block(torch.zeros(2, 32, 7, 7))
+    if tuple(out.shape) != (2, 16, 14, 14):
+        hint = ("add output_padding=1: with stride 2, padding 1 and kernel 3 a transposed "
+                "convolution gives 13, one short" if tuple(out.shape[-2:]) == (13, 13)
+                else "use stride=2 to double the size, and c_out output channels")
+        _fail(f"your block maps (2, 32, 7, 7) to {tuple(out.shape)}; expected (2, 16, 14, 14)", hint)
+    _ok("A stride-2 transposed convolution doubles the size: the mirror of the encoder's stride 2.")

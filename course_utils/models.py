@@ -87,3 +87,74 @@ class LinearAutoencoder(nn.Module):
             raise ValueError(f"LinearAutoencoder expects flat vectors (N, {self.input_dim}), got "
                              f"shape {tuple(x.shape)}; flatten images with x.reshape(len(x), -1)")
         return self.decoder(self.encoder(x))
+
+
+def _check_images(x: torch.Tensor, model: nn.Module) -> None:
+    if x.ndim != 4 or tuple(x.shape[1:]) != (1, 28, 28):
+        raise ValueError(f"{type(model).__name__} expects images (N, 1, 28, 28), got shape "
+                         f"{tuple(x.shape)}; reshape flat vectors with x.reshape(-1, 1, 28, 28)")
+
+
+class MLPAutoencoder(nn.Module):
+    """Stacked fully connected autoencoder on ``(N, 1, 28, 28)`` images; code ``z`` is ``(N, latent_dim)``.
+
+    Encoder 784 -> hidden... -> latent_dim with ReLU between layers; the decoder mirrors it and
+    ends in a sigmoid, so ``x_hat`` is in (0, 1). Introduced in notebook 02.
+    """
+
+    def __init__(self, latent_dim: int = 32, hidden: tuple[int, ...] = (256, 64)) -> None:
+        super().__init__()
+        self.latent_dim = positive_int(latent_dim, "latent_dim", maximum=784)
+        sizes = [784, *(positive_int(h, "hidden size") for h in hidden), latent_dim]
+        encoder: list[nn.Module] = [nn.Flatten()]                       # (N, 1, 28, 28) => (N, 784)
+        decoder: list[nn.Module] = []
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            encoder += [nn.Linear(a, b)] + ([nn.ReLU()] if i < len(sizes) - 2 else [])
+        rev = sizes[::-1]
+        for i, (a, b) in enumerate(zip(rev[:-1], rev[1:])):
+            decoder += [nn.Linear(a, b)] + ([nn.ReLU()] if i < len(rev) - 2 else [])
+        decoder += [nn.Sigmoid(), nn.Unflatten(1, (1, 28, 28))]        # (N, 784) => (N, 1, 28, 28)
+        self.encoder = nn.Sequential(*encoder)
+        self.decoder = nn.Sequential(*decoder)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_images(x, self)
+        return self.decoder(self.encoder(x))
+
+
+class ConvAutoencoder(nn.Module):
+    """Convolutional autoencoder on ``(N, 1, 28, 28)`` images; code ``z`` is ``(N, latent_dim)``.
+
+    Two stride-2 convolutions (28 -> 14 -> 7) and a linear bottleneck; the decoder mirrors them
+    with transposed convolutions and ends in a sigmoid. Introduced in notebook 03.
+    """
+
+    def __init__(self, latent_dim: int = 32, channels: tuple[int, int] = (16, 32)) -> None:
+        super().__init__()
+        self.latent_dim = positive_int(latent_dim, "latent_dim")
+        if len(channels) != 2:
+            raise ValueError(f"channels must be two numbers (c1, c2), got {channels!r}")
+        c1, c2 = (positive_int(c, "channels") for c in channels)
+        self.encoder = nn.Sequential(
+            nn.Conv2d(1, c1, 3, stride=2, padding=1), nn.ReLU(),        # 1x28x28 => c1x14x14
+            nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.ReLU(),       # c1x14x14 => c2x7x7
+            nn.Flatten(), nn.Linear(c2 * 7 * 7, latent_dim),            # c2*49 => latent_dim
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(latent_dim, c2 * 7 * 7), nn.ReLU(),               # latent_dim => c2*49
+            nn.Unflatten(1, (c2, 7, 7)),
+            nn.ConvTranspose2d(c2, c1, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),  # => c1x14x14
+            nn.ConvTranspose2d(c1, 1, 3, stride=2, padding=1, output_padding=1),              # => 1x28x28
+            nn.Sigmoid(),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_images(x, self)
+        return self.decoder(self.encoder(x))
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters. Introduced in notebook 02."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

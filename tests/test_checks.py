@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from course_utils import checks
-from course_utils.models import PCA, LinearAutoencoder
+from course_utils.models import PCA, LinearAutoencoder, MLPAutoencoder
 
 
 @pytest.fixture
@@ -79,3 +79,58 @@ def test_feedback_is_an_assertion_with_a_hint():
     with pytest.raises(AssertionError) as info:
         checks.check_variance_fraction(_stub, torch.tensor([2.0, 1.0]))
     assert "Hint:" in str(info.value)
+
+
+def test_mlp_parameters():
+    def good(sizes):
+        layers = list(zip(sizes[:-1], sizes[1:]))
+        return sum(a * b + b for a, b in layers) + sum(a * b + a for a, b in layers)
+
+    checks.check_mlp_parameters(good)
+    with pytest.raises(checks.ExerciseFeedback, match="biases"):
+        checks.check_mlp_parameters(lambda s: 2 * sum(a * b for a, b in zip(s[:-1], s[1:])))
+    with pytest.raises(checks.ExerciseFeedback, match="count the decoder too"):
+        checks.check_mlp_parameters(lambda s: sum(a * b + b for a, b in zip(s[:-1], s[1:])))
+
+
+def test_bce():
+    formula = lambda x_hat, x: -(x * torch.log(x_hat) + (1 - x) * torch.log(1 - x_hat))  # noqa: E731
+    checks.check_bce(lambda x_hat, x: formula(x_hat, x).mean())
+    with pytest.raises(checks.ExerciseFeedback, match="wrong sign"):
+        checks.check_bce(lambda x_hat, x: -formula(x_hat, x).mean())
+    with pytest.raises(checks.ExerciseFeedback, match="swaps"):
+        checks.check_bce(lambda x_hat, x: formula(x, x_hat).mean())
+    with pytest.raises(checks.ExerciseFeedback, match="sum"):
+        checks.check_bce(lambda x_hat, x: formula(x_hat, x).sum())
+    with pytest.raises(checks.ExerciseFeedback, match="single number"):
+        checks.check_bce(lambda x_hat, x: formula(x_hat, x))
+
+
+def test_encode():
+    model = MLPAutoencoder(8)
+    x = torch.rand(64, 1, 28, 28)
+
+    def good(model, x):
+        with torch.no_grad():
+            return model.encoder(x)
+
+    checks.check_encode(good, model, x)
+    with pytest.raises(checks.ExerciseFeedback,
+                       match=r"returns shape \(64, 784\); the bottleneck should be \(64, 8\)"):
+        checks.check_encode(lambda m, x: x.reshape(64, -1), model, x)
+    with pytest.raises(checks.ExerciseFeedback, match="no_grad"):
+        checks.check_encode(lambda m, x: m.encoder(x), model, x)
+
+
+def test_conv_exercises():
+    checks.check_conv_output_size(lambda s, k, st, p: (s + 2 * p - k) // st + 1)
+    with pytest.raises(checks.ExerciseFeedback, match="integer division"):
+        checks.check_conv_output_size(lambda s, k, st, p: (s + 2 * p - k) / st + 1)
+    checks.check_conv_parameters(lambda ci, co, k: co * (ci * k * k + 1))
+    with pytest.raises(checks.ExerciseFeedback, match="bias"):
+        checks.check_conv_parameters(lambda ci, co, k: co * ci * k * k)
+    with pytest.raises(checks.ExerciseFeedback, match="all input channels"):
+        checks.check_conv_parameters(lambda ci, co, k: co * k * k + co)
+    checks.check_upsample(lambda ci, co: torch.nn.ConvTranspose2d(ci, co, 3, 2, 1, output_padding=1))
+    with pytest.raises(checks.ExerciseFeedback, match="output_padding=1"):
+        checks.check_upsample(lambda ci, co: torch.nn.ConvTranspose2d(ci, co, 3, 2, 1))

@@ -3,7 +3,13 @@ import pytest
 import torch
 from sklearn.decomposition import PCA as SkPCA
 
-from course_utils.models import PCA, LinearAutoencoder
+from course_utils.models import (
+    PCA,
+    ConvAutoencoder,
+    LinearAutoencoder,
+    MLPAutoencoder,
+    count_parameters,
+)
 
 
 def test_pca_matches_sklearn(low_rank_data):
@@ -58,3 +64,38 @@ def test_linear_autoencoder_shapes_and_errors():
         LinearAutoencoder(784, 1000)
     with pytest.raises(TypeError, match="positive integer"):
         LinearAutoencoder(784, 2.0)
+
+
+@pytest.mark.parametrize("cls", [MLPAutoencoder, ConvAutoencoder])
+def test_image_autoencoders_map_images_to_images(cls, images):
+    model = cls(latent_dim=8)
+    x_hat = model(images)
+    assert x_hat.shape == images.shape
+    assert 0.0 <= x_hat.min() and x_hat.max() <= 1.0  # sigmoid output, like the data
+    assert model.encoder(images).shape == (16, 8)
+
+
+@pytest.mark.parametrize("cls", [MLPAutoencoder, ConvAutoencoder])
+def test_image_autoencoders_reject_flat_input(cls):
+    with pytest.raises(ValueError, match=r"expects images \(N, 1, 28, 28\), got shape \(4, 784\)"):
+        cls(latent_dim=8)(torch.zeros(4, 784))
+
+
+def test_image_autoencoder_arguments():
+    with pytest.raises(ValueError, match="latent_dim must be a positive integer"):
+        MLPAutoencoder(latent_dim=0)
+    with pytest.raises(ValueError, match="hidden size"):
+        MLPAutoencoder(hidden=(256, -1))
+    with pytest.raises(ValueError, match="two numbers"):
+        ConvAutoencoder(channels=(8, 16, 32))
+    assert len(MLPAutoencoder(4, hidden=(100,)).encoder) == 4  # flatten, linear, relu, linear
+
+
+def test_count_parameters():
+    assert count_parameters(torch.nn.Linear(10, 3)) == 33
+    frozen = torch.nn.Linear(10, 3)
+    frozen.bias.requires_grad_(False)
+    assert count_parameters(frozen) == 30
+    assert count_parameters(MLPAutoencoder(32)) == 439_728
+    with pytest.raises(TypeError, match="nn.Module"):
+        count_parameters("model")
