@@ -47,3 +47,14 @@ def images(x, name: str = "x") -> torch.Tensor:
     """Check an image batch ``(N, C, H, W)`` (or a single ``(C, H, W)``, promoted) with values in [0, 1]."""
     x = as_float_tensor(x, name, ndim=(3, 4), unit_range=True)
     return x.unsqueeze(0) if x.ndim == 3 else x
+
+
+def sequences(x, channels: int, name: str = "x") -> torch.Tensor:
+    """Check a batch of sequences ``(N, T, C)`` with ``C == channels``; name the likely mistake."""
+    x = as_float_tensor(x, name, ndim=3)
+    if x.shape[2] != channels:
+        if x.shape[1] == channels:
+            raise ValueError(f"{name} has shape {tuple(x.shape)}, which looks like (N, C, T); "
+                             f"sequences are (N, T, C) here: use {name}.transpose(1, 2)")
+        raise ValueError(f"{name} must have shape (N, T, {channels}), got {tuple(x.shape)}")
+    return x

@@ -228,3 +228,120 @@ def check_upsample(make_upsample: Callable) -> None:
                 else "use stride=2 to double the size, and c_out output channels")
         _fail(f"your block maps (2, 32, 7, 7) to {tuple(out.shape)}; expected (2, 16, 14, 14)", hint)
     _ok("A stride-2 transposed convolution doubles the size: the mirror of the encoder's stride 2.")
+
+
+def check_to_ntc(to_ntc: Callable) -> None:
+    """Exercise 1 of notebook 04: ``(N, C, T)`` => ``(N, T, C)``."""
+    x = torch.arange(2 * 3 * 5, dtype=torch.float32).reshape(2, 3, 5)   # N=2, C=3, T=5
+    got = _call(to_ntc, x)
+    if not isinstance(got, torch.Tensor) or tuple(got.shape) != (2, 5, 3):
+        shape = tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
+        _fail(f"for input (N, C, T) = (2, 3, 5) you return {shape}; expected (2, 5, 3)",
+              "swap the last two dimensions: x.transpose(1, 2)")
+    if not torch.equal(got, x.transpose(1, 2)):
+        _fail("the shape is right but the values are scrambled", "reshape reorders memory; "
+              "transpose (or permute(0, 2, 1)) swaps axes")
+    _ok("Time is the second axis, channels the last: (N, T, C).")
+
+
+def check_shift_right(shift_right: Callable) -> None:
+    """Exercise 2 of notebook 04: the teacher-forcing input (a zero first step, then x[:, :-1])."""
+    x = torch.arange(1, 13, dtype=torch.float32).reshape(2, 6, 1)
+    want = torch.cat([torch.zeros(2, 1, 1), x[:, :-1]], dim=1)
+    got = _call(shift_right, x)
+    if not isinstance(got, torch.Tensor) or got.shape != x.shape:
+        _fail(f"shift_right should keep the shape {tuple(x.shape)}", "prepend one zero step and "
+              "drop the last step, so the length stays T")
+    if torch.equal(got, torch.cat([x[:, 1:], torch.zeros(2, 1, 1)], dim=1)):
+        _fail("you shifted to the left", "at step t the decoder may see x[t-1], never x[t+1]")
+    if not torch.equal(got, want):
+        _fail("the values are not x shifted by one step", "torch.cat([zeros, x[:, :-1]], dim=1)")
+    _ok("At step t the decoder sees the true x[t-1]: that is teacher forcing.")
+
+
+def check_gru_parameters(gru_parameters: Callable) -> None:
+    """Exercise 3 of notebook 04: parameters of a one-layer ``nn.GRU``."""
+    from .models import count_parameters
+
+    for inputs, hidden in ((1, 48), (8, 48), (3, 10)):
+        want = count_parameters(nn.GRU(inputs, hidden))
+        got = _call(gru_parameters, inputs, hidden)
+        if got == want:
+            continue
+        if got == 3 * (hidden * inputs + hidden * hidden):
+            _fail(f"for ({inputs}, {hidden}) you count {got}, expected {want}",
+                  "each gate has two bias vectors in PyTorch (input and hidden side)")
+        if got == hidden * inputs + hidden * hidden + 2 * hidden:
+            _fail(f"for ({inputs}, {hidden}) you count {got}, expected {want}",
+                  "a GRU has three sets of weights: reset gate, update gate, candidate state")
+        _fail(f"for ({inputs}, {hidden}) you count {got}, expected {want}",
+              "3 x (hidden*inputs + hidden*hidden + 2*hidden)")
+    _ok("The count does not depend on the sequence length: the same cell runs at every step.")
+
+
+def check_psnr(psnr_db: Callable) -> None:
+    """Exercise 1 of notebook 05: PSNR in dB for images in [0, 1]."""
+    from .metrics import psnr
+
+    g = torch.Generator().manual_seed(5)
+    x = torch.rand(4, 1, 28, 28, generator=g)
+    for sigma in (0.05, 0.2):
+        x_hat = (x + sigma * torch.randn(x.shape, generator=g)).clamp(0, 1)
+        want = psnr(x, x_hat)
+        got = float(_call(psnr_db, x, x_hat))
+        if abs(got - want) < 1e-3:
+            continue
+        mse = torch.mean((x - x_hat) ** 2).item()
+        if abs(got - 10 * torch.log(torch.tensor(1 / mse)).item()) < 1e-3:
+            _fail(f"you return {got:.2f}, expected {want:.2f}", "decibels use log10, not log")
+        if abs(got - want / 10) < 1e-3:
+            _fail(f"you return {got:.2f}, expected {want:.2f}", "multiply the log10 by 10")
+        if abs(got + want) < 1e-3:
+            _fail(f"you return {got:.2f}, expected {want:.2f}", "it is 1 / MSE inside the log "
+                  "(peak squared over error), so a better image gives a larger PSNR")
+        _fail(f"you return {got:.2f}, expected {want:.2f}", "10 * log10(1 / MSE), with MSE the "
+              "mean over all pixels")
+    _ok("Every 3 dB is a halving of the squared error.")
+
+
+def check_training_pair(make_training_pair: Callable, x: torch.Tensor) -> None:
+    """Exercise 2 of notebook 05: ``(model input, target)`` for a denoising autoencoder."""
+    pair = _call(make_training_pair, x, 0.3, 0)
+    if not (isinstance(pair, tuple) and len(pair) == 2):
+        _fail("make_training_pair should return a pair (inputs, targets)", "return noisy, x")
+    inputs, targets = pair
+    if torch.equal(inputs, x) and not torch.equal(targets, x):
+        _fail("the clean images are the input and the noisy ones the target", "the model sees the "
+              "corrupted images and must recover the clean originals: return (noisy, x)")
+    if torch.equal(inputs, x):
+        _fail("the model's input is the clean image, so this trains a plain autoencoder",
+              "corrupt the input: noisy = noise.gaussian_noise(x, sigma, seed=seed)")
+    if not torch.equal(targets, x):
+        _fail("the target is not the clean image", "the target is x itself, untouched")
+    if inputs.min() < 0 or inputs.max() > 1:
+        _fail("the noisy images leave [0, 1]", "clip them (noise.gaussian_noise does)")
+    noise_std = (inputs - x).std().item()
+    if not 0.1 < noise_std < 0.35:
+        _fail(f"the noise has standard deviation {noise_std:.2f}; expected about 0.25 after "
+              "clipping at sigma = 0.3", "use the sigma you are given")
+    _ok("Corrupted input, clean target: the whole idea of a denoising autoencoder.")
+
+
+def check_best_k(best_k: Callable, pca, noisy_val: torch.Tensor, clean_val: torch.Tensor) -> None:
+    """Exercise 3 of notebook 05: choose PCA's ``k`` for denoising on validation data."""
+    from .metrics import psnr
+
+    ks = [8, 16, 32, 64, 128, 256]
+    scores = {k: psnr(clean_val, pca.reconstruct(noisy_val, k).clamp(0, 1)) for k in ks}
+    want = max(scores, key=scores.get)
+    got = _call(best_k, pca, noisy_val, clean_val, ks)
+    if got == want:
+        _ok(f"k = {want} gives {scores[want]:.2f} dB on validation data; too few components "
+            "blur, too many let the noise through.")
+        return
+    if got == min(scores, key=scores.get):
+        _fail(f"you chose k = {got}, the worst of the list", "a larger PSNR is better: take the max")
+    if got not in scores:
+        _fail(f"you return {got!r}, which is not one of {ks}", "return the best k from the list")
+    _fail(f"you chose k = {got} ({scores[got]:.2f} dB); k = {want} gives {scores[want]:.2f} dB",
+          "compare each reconstruction with the CLEAN validation images")

@@ -34,6 +34,7 @@ DATASETS = {
 }
 SPLITS = ("train", "val", "test")
 VAL_SIZE = 10_000   # validation images carved from the 60 000 training images
+MNIST1D_VAL_SIZE = 1_000  # validation sequences carved from the 4 000 training sequences
 SPLIT_SEED = 451    # fixed, so every notebook sees the same train/validation split
 
 # The four idx files: (stem, magic number, number of items)
@@ -50,8 +51,9 @@ class DatasetUnavailableError(FileNotFoundError):
 
 
 @dataclass(frozen=True, repr=False)
-class ImageSplit:
-    """One split of an image data set: ``x`` is ``(N, 1, 28, 28)`` float32 in [0, 1], ``y`` is ``(N,)`` int64."""
+class Split:
+    """One split of a data set: ``x`` float32 (images ``(N, 1, 28, 28)`` in [0, 1], or sequences
+    ``(N, T, C)``), ``y`` ``(N,)`` int64 labels."""
 
     x: torch.Tensor
     y: torch.Tensor
@@ -63,11 +65,11 @@ class ImageSplit:
         return len(self.x)
 
     def __repr__(self) -> str:
-        return (f"ImageSplit({self.name!r}, split={self.split!r}, x={tuple(self.x.shape)}, "
+        return (f"{type(self).__name__}({self.name!r}, split={self.split!r}, x={tuple(self.x.shape)}, "
                 f"y={tuple(self.y.shape)}, classes={len(self.class_names)})")
 
     def flat(self) -> torch.Tensor:
-        """The images as flat vectors, ``(N, 784)``."""
+        """Each sample as a flat vector, ``(N, 784)`` for images."""
         return self.x.reshape(len(self.x), -1)
 
 
@@ -155,8 +157,8 @@ def _load_arrays(name: str, root: str, train: bool) -> tuple[torch.Tensor, torch
 
 
 def load_images(name: str = "fashion-mnist", split: str = "train", limit: int | None = None,
-                root: str | Path | None = None) -> ImageSplit:
-    """Load one split as an :class:`ImageSplit` with ``x`` of shape ``(N, 1, 28, 28)`` in [0, 1].
+                root: str | Path | None = None) -> Split:
+    """Load one split as a :class:`Split` with ``x`` of shape ``(N, 1, 28, 28)`` in [0, 1].
 
     ``split`` is "train" (50 000 images), "val" (10 000, carved from the
     official training set with a fixed seed) or "test" (the official 10 000).
@@ -164,6 +166,14 @@ def load_images(name: str = "fashion-mnist", split: str = "train", limit: int | 
     Introduced in notebook 01.
     """
     _check_name(name)
+    _check_split(split, limit)
+    root = str(Path(root) if root is not None else config.data_dir())
+    x, y = _load_arrays(name, root, split != "test")
+    x, y = _select(x, y, split, limit, VAL_SIZE)
+    return Split(x, y, DATASETS[name][1], name, split)
+
+
+def _check_split(split: str, limit: int | None) -> None:
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     if limit is not None:
@@ -171,15 +181,42 @@ def load_images(name: str = "fashion-mnist", split: str = "train", limit: int | 
             raise TypeError(f"limit must be a positive integer or None, got {type(limit).__name__}")
         if limit <= 0:
             raise ValueError(f"limit must be a positive integer or None, got {limit}")
-    root = str(Path(root) if root is not None else config.data_dir())
-    x, y = _load_arrays(name, root, split != "test")
+
+
+def _select(x: torch.Tensor, y: torch.Tensor, split: str, limit: int | None,
+            val_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Carve "train"/"val" out of the official training arrays with a fixed seed; apply ``limit``."""
     if split != "test":
         perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(SPLIT_SEED))
-        idx = perm[:VAL_SIZE] if split == "val" else perm[VAL_SIZE:]
+        idx = perm[:val_size] if split == "val" else perm[val_size:]
         x, y = x[idx], y[idx]
     if limit is not None:
         x, y = x[:limit], y[:limit]
-    return ImageSplit(x.clone(), y.clone(), DATASETS[name][1], name, split)
+    return x.clone(), y.clone()
+
+
+@functools.lru_cache(maxsize=1)
+def _mnist1d_arrays() -> dict[str, torch.Tensor]:
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    raw = make_dataset(get_dataset_args())  # generated locally (fixed seed), no download
+    as_seq = lambda a: torch.as_tensor(a, dtype=torch.float32).unsqueeze(-1)  # noqa: E731
+    return {"x": as_seq(raw["x"]), "y": torch.as_tensor(raw["y"], dtype=torch.int64),
+            "x_test": as_seq(raw["x_test"]), "y_test": torch.as_tensor(raw["y_test"], dtype=torch.int64)}
+
+
+def load_sequences(split: str = "train", limit: int | None = None) -> Split:
+    """MNIST-1D (Greydanus 2020) as sequences ``x`` ``(N, 40, 1)`` = (samples, time, channels).
+
+    Generated offline with the ``mnist1d`` package's default arguments (fixed seed):
+    "train" 3 000, "val" 1 000 (carved from the 4 000 training sequences), "test" 1 000.
+    Introduced in notebook 04.
+    """
+    _check_split(split, limit)
+    arrays = _mnist1d_arrays()
+    x, y = (arrays["x_test"], arrays["y_test"]) if split == "test" else (arrays["x"], arrays["y"])
+    x, y = _select(x, y, split, limit, MNIST1D_VAL_SIZE)
+    return Split(x, y, MNIST_CLASSES, "mnist1d", split)
 
 
 def main(argv: list[str] | None = None) -> int:

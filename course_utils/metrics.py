@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from ._validate import as_float_tensor
@@ -58,3 +60,11 @@ def principal_angles(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     angles = torch.where(cos[:n] ** 2 < 0.5, torch.arccos(cos[:n]), torch.arcsin(sin[:n]))
     return torch.rad2deg(angles).to(a.dtype)
 
+
+
+def psnr(x: torch.Tensor, x_hat: torch.Tensor) -> float:
+    """Peak signal-to-noise ratio in dB of ``x_hat`` against ``x`` for images in [0, 1]:
+    ``10 log10(1 / MSE)`` over the whole batch. Introduced in notebook 05.
+    """
+    mse = reconstruction_mse(x, x_hat)
+    return float("inf") if mse == 0 else 10.0 * math.log10(1.0 / mse)

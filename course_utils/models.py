@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._validate import as_float_tensor, positive_int
+from ._validate import as_float_tensor, positive_int, sequences
 
 
 def _flat(x: torch.Tensor, name: str = "x") -> torch.Tensor:
@@ -158,3 +158,66 @@ def count_parameters(model: nn.Module) -> int:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+class RecurrentAutoencoder(nn.Module):
+    """GRU autoencoder for sequences ``(N, T, C)``; code ``z`` is ``(N, latent_dim)``.
+
+    A bidirectional GRU reads the sequence; its final states (forward and backward) map to ``z``.
+    The decoder, a bidirectional GRU, is unrolled over the ``T`` steps with ``z`` as the input at
+    every step, and a linear layer maps each state to ``C`` channels. Introduced in notebook 04.
+    """
+
+    def __init__(self, channels: int = 1, latent_dim: int = 8, hidden_size: int = 48) -> None:
+        super().__init__()
+        self.channels = positive_int(channels, "channels")
+        self.latent_dim = positive_int(latent_dim, "latent_dim")
+        hidden_size = positive_int(hidden_size, "hidden_size")
+        self.encoder_rnn = nn.GRU(channels, hidden_size, batch_first=True, bidirectional=True)
+        self.to_code = nn.Linear(2 * hidden_size, latent_dim)        # [h_fwd, h_bwd] => z
+        self.decoder_rnn = nn.GRU(latent_dim, hidden_size, batch_first=True, bidirectional=True)
+        self.to_output = nn.Linear(2 * hidden_size, channels)        # state at t => x_hat_t
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """``(N, T, C)`` => ``(N, latent_dim)``."""
+        x = sequences(x, self.channels)
+        _, h = self.encoder_rnn(x)                                   # h: (2, N, hidden)
+        return self.to_code(torch.cat([h[0], h[1]], dim=1))
+
+    def decode(self, z: torch.Tensor, steps: int) -> torch.Tensor:
+        """``(N, latent_dim)`` => ``(N, steps, C)``."""
+        states, _ = self.decoder_rnn(z.unsqueeze(1).expand(-1, steps, -1))  # (N, T, 2*hidden)
+        return self.to_output(states)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x), x.shape[1])
+
+
+class DenoisingAutoencoder(nn.Module):
+    """Fully convolutional denoiser ``(N, 1, 28, 28) -> (N, 1, 28, 28)``, trained on corrupted inputs.
+
+    Encoder: 3x3 convolutions down to ``c2`` channels at 7x7; decoder: transposed convolutions back
+    to 28x28 and a sigmoid. There is no narrow bottleneck: the code (``c2 x 7 x 7``) is larger than
+    the image, and the noise, not the size, stops it from learning the identity (Vincent et al.
+    2010). Introduced in notebook 05.
+    """
+
+    def __init__(self, channels: tuple[int, int] = (16, 32)) -> None:
+        super().__init__()
+        if len(channels) != 2:
+            raise ValueError(f"channels must be two numbers (c1, c2), got {channels!r}")
+        c1, c2 = (positive_int(c, "channels") for c in channels)
+        self.encoder = nn.Sequential(
+            nn.Conv2d(1, c1, 3, padding=1), nn.ReLU(),               # 1x28x28 => c1x28x28
+            nn.Conv2d(c1, c1, 3, stride=2, padding=1), nn.ReLU(),    # => c1x14x14
+            nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.ReLU(),    # => c2x7x7
+        )
+        self.decoder = nn.Sequential(
+            nn.ConvTranspose2d(c2, c1, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),  # => c1x14x14
+            nn.ConvTranspose2d(c1, c1, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),  # => c1x28x28
+            nn.Conv2d(c1, 1, 3, padding=1), nn.Sigmoid(),            # => 1x28x28
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_images(x, self)
+        return self.decoder(self.encoder(x))

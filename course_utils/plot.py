@@ -102,3 +102,26 @@ def loss_curves(histories: Mapping[str, object], logy: bool = True, ylabel: str 
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def sequence_rows(rows: Mapping[str, torch.Tensor], n: int = 6, channel: int = 0) -> plt.Figure:
+    """The first ``n`` sequences ``(N, T, C)`` of each entry overlaid, one panel per sequence,
+    e.g. ``{"input": x, "GRU AE": x_hat}``. Introduced in notebook 04.
+    """
+    if not isinstance(rows, Mapping) or not rows:
+        raise TypeError("rows must be a non-empty dict {label: sequences}")
+    tensors = {label: as_float_tensor(x, f"rows[{label!r}]", ndim=3).detach().cpu()
+               for label, x in rows.items()}
+    shapes = {tuple(x.shape[1:]) for x in tensors.values()}
+    if len(shapes) != 1:
+        raise ValueError(f"all entries must have the same (T, C), got {sorted(shapes)}")
+    n = min(positive_int(n, "n"), min(len(x) for x in tensors.values()))
+    fig, axes = plt.subplots(1, n, figsize=(2.4 * n, 2.2), sharey=True, squeeze=False)
+    for i, ax in enumerate(axes[0]):
+        for j, (label, x) in enumerate(tensors.items()):
+            ax.plot(x[i, :, channel], color=f"C{j}", lw=2 if j == 0 else 1.2,
+                    ls="-" if j == 0 else "--", label=label)
+        ax.set_xlabel("t")
+    axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -65,7 +65,8 @@ def _loader(data, batch_size: int, shuffle: bool, generator: torch.Generator | N
 def fit(model: nn.Module, train, val=None, *, loss_fn: Callable | None = None,
         optimizer: torch.optim.Optimizer | None = None, lr: float = 1e-3, epochs: int = 10,
         batch_size: int = 128, seed: int = 0, device: torch.device | str | None = None,
-        cosine: bool = False, num_workers: int = 0, progress: bool = True,
+        cosine: bool = False, corrupt: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        num_workers: int = 0, progress: bool = True,
         callback: Callable[[int, nn.Module], object] | None = None) -> History:
     """Train ``model`` to map inputs to targets; returns a :class:`History`.
 
@@ -75,7 +76,10 @@ def fit(model: nn.Module, train, val=None, *, loss_fn: Callable | None = None,
     a generator seeded by ``seed``, so a run is repeatable. ``callback(epoch, model)`` runs after
     every epoch; what it returns is kept in ``history.extra``. ``cosine=True`` decays the
     learning rate to zero along a cosine over all steps (Loshchilov & Hutter 2017), which removes
-    most of the noise Adam leaves at a fixed rate. Introduced in notebook 01.
+    most of the noise Adam leaves at a fixed rate. ``corrupt(inputs)``, if given, is applied to
+    every training batch's inputs (fresh noise each time) while the targets stay clean: the
+    denoising set-up of notebook 05 (pass ``val`` as a fixed ``(noisy, clean)`` pair).
+    Introduced in notebook 01.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -102,6 +106,8 @@ def fit(model: nn.Module, train, val=None, *, loss_fn: Callable | None = None,
         total, count = 0.0, 0
         for inputs, targets in _loader(train, batch_size, True, generator, num_workers):
             inputs, targets = inputs.to(device), targets.to(device)
+            if corrupt is not None:
+                inputs = corrupt(inputs)
             loss = loss_fn(model(inputs), targets)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

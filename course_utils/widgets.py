@@ -11,10 +11,11 @@ from collections.abc import Callable
 
 import matplotlib.pyplot as plt
 import torch
+from torch import nn
 
-from . import plot
+from . import noise, plot
 from ._validate import images, positive_int
-from .metrics import reconstruction_mse
+from .metrics import psnr, reconstruction_mse
 from .models import PCA
 
 
@@ -69,3 +70,38 @@ def pca_k_slider(pca: PCA, x: torch.Tensor, k: int = 16, k_max: int = 256):
     k_max = min(positive_int(k_max, "k_max"), pca.components.shape[1])
     slider = widgets.IntSlider(value=k, min=1, max=k_max, description="k", continuous_update=False)
     return _interactive(lambda k: pca_reconstruction_figure(pca, x, k), k=slider)
+
+
+def denoise_figure(model: nn.Module, x: torch.Tensor, kind: str = "gaussian", level: float = 0.3,
+                   seed: int = 0) -> plt.Figure:
+    """Clean ``x`` ``(N, 1, 28, 28)``, its corrupted copy and ``model``'s output, PSNR in the labels.
+
+    Introduced in notebook 05.
+    """
+    x = images(x)
+    noisy = noise.corrupt(x, kind, level, seed=seed)
+    device = next(model.parameters()).device
+    model.eval()
+    with torch.no_grad():
+        denoised = model(noisy.to(device)).cpu()
+    fig = plot.reconstruction_rows({
+        "clean": x,
+        f"{kind} {level:g}\n{psnr(x, noisy):.1f} dB": noisy,
+        f"denoised\n{psnr(x, denoised):.1f} dB": denoised,
+    })
+    return fig
+
+
+def denoise_sliders(model: nn.Module, x: torch.Tensor, kind: str = "gaussian", level: float = 0.3):
+    """Noise type and level controls that redraw :func:`denoise_figure`. Introduced in notebook 05."""
+    fig = denoise_figure(model, x, kind, level)
+    plt.close(fig)
+    if headless():
+        return fig
+    import ipywidgets as widgets
+
+    kind_box = widgets.Dropdown(options=list(noise.KINDS), value=kind, description="noise")
+    level_box = widgets.FloatSlider(value=level, min=0.0, max=0.8, step=0.05, description="level",
+                                    continuous_update=False)
+    return _interactive(lambda kind, level: denoise_figure(model, x, kind, level),
+                        kind=kind_box, level=level_box)

@@ -28,6 +28,21 @@ TARGETS = {
         "k32_mse_ratio": ("<=", 1.01),
         "top8_mean_angle_deg": ("<", 5.0),
     },
+    "02_nonlinear_stacked_autoencoders": {
+        "wall_s": ("<=", 180),
+        "mlp_over_pca": ("<", 1.0),
+    },
+    "03_convolutional_autoencoders": {
+        "wall_s": ("<=", 180),
+    },
+    "04_recurrent_autoencoders": {
+        "wall_s": ("<=", 180),
+    },
+    "05_denoising_autoencoders": {
+        "wall_s": ("<=", 180),
+        "gain_over_noisy_db": (">=", 7.0),
+        "gain_over_pca_db": (">=", 2.0),
+    },
 }
 
 

@@ -134,3 +134,39 @@ def test_conv_exercises():
     checks.check_upsample(lambda ci, co: torch.nn.ConvTranspose2d(ci, co, 3, 2, 1, output_padding=1))
     with pytest.raises(checks.ExerciseFeedback, match="output_padding=1"):
         checks.check_upsample(lambda ci, co: torch.nn.ConvTranspose2d(ci, co, 3, 2, 1))
+
+
+def test_sequence_exercises():
+    checks.check_to_ntc(lambda x: x.transpose(1, 2))
+    with pytest.raises(checks.ExerciseFeedback, match="scrambled"):
+        checks.check_to_ntc(lambda x: x.reshape(x.shape[0], x.shape[2], x.shape[1]))
+    checks.check_shift_right(lambda x: torch.cat([torch.zeros_like(x[:, :1]), x[:, :-1]], 1))
+    with pytest.raises(checks.ExerciseFeedback, match="left"):
+        checks.check_shift_right(lambda x: torch.cat([x[:, 1:], torch.zeros_like(x[:, :1])], 1))
+    checks.check_gru_parameters(lambda i, h: 3 * (h * i + h * h + 2 * h))
+    with pytest.raises(checks.ExerciseFeedback, match="two bias vectors"):
+        checks.check_gru_parameters(lambda i, h: 3 * (h * i + h * h))
+
+
+def test_denoising_exercises():
+    from course_utils import metrics, noise
+
+    checks.check_psnr(lambda x, y: metrics.psnr(x, y))
+    with pytest.raises(checks.ExerciseFeedback, match="log10"):
+        checks.check_psnr(lambda x, y: (10 * torch.log(1 / ((x - y) ** 2).mean())).item())
+    x = torch.rand(64, 1, 28, 28)
+    checks.check_training_pair(lambda x, s, seed: (noise.gaussian_noise(x, s, seed=seed), x), x)
+    with pytest.raises(checks.ExerciseFeedback, match="plain autoencoder"):
+        checks.check_training_pair(lambda x, s, seed: (x, x), x)
+    with pytest.raises(checks.ExerciseFeedback, match="clean images are the input"):
+        checks.check_training_pair(lambda x, s, seed: (x, noise.gaussian_noise(x, s, seed=seed)), x)
+    clean = torch.rand(200, 1, 28, 28)
+    pca = PCA().fit(torch.rand(300, 1, 28, 28))
+    noisy = noise.gaussian_noise(clean, 0.3, seed=0)
+
+    def best(pca, noisy, clean, ks):
+        return max(ks, key=lambda k: metrics.psnr(clean, pca.reconstruct(noisy, k).clamp(0, 1)))
+
+    checks.check_best_k(best, pca, noisy, clean)
+    with pytest.raises(checks.ExerciseFeedback):
+        checks.check_best_k(lambda *a: 12345, pca, noisy, clean)

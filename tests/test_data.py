@@ -121,3 +121,15 @@ def test_cli_reports_failure_with_exit_code(tmp_path, monkeypatch, no_download, 
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
     assert data.main(["prepare"]) == 2
     assert "connect to the internet" in capsys.readouterr().err
+
+
+def test_mnist1d_sequences():
+    train = data.load_sequences("train")
+    val = data.load_sequences("val")
+    test = data.load_sequences("test", limit=100)
+    assert train.x.shape == (3000, 40, 1) and val.x.shape == (1000, 40, 1)
+    assert test.x.shape == (100, 40, 1) and test.x.dtype == torch.float32
+    assert set(train.y.unique().tolist()) == set(range(10))
+    assert torch.equal(data.load_sequences("train").x, train.x)  # generated with a fixed seed
+    with pytest.raises(ValueError, match="split must be one of"):
+        data.load_sequences("dev")

@@ -73,3 +73,11 @@ def test_principal_angles_errors():
         metrics.principal_angles(torch.ones(10, 2), torch.eye(10)[:, :2])
     with pytest.raises(ValueError, match="2 dimensions"):
         metrics.principal_angles(torch.ones(10), torch.eye(10))
+
+
+def test_psnr():
+    x = torch.zeros(2, 1, 28, 28)
+    assert metrics.psnr(x, x + 0.1) == pytest.approx(20.0)
+    assert metrics.psnr(x, x) == float("inf")
+    with pytest.raises(ValueError, match="same shape"):
+        metrics.psnr(x, torch.zeros(2, 784))

@@ -6,8 +6,10 @@ from sklearn.decomposition import PCA as SkPCA
 from course_utils.models import (
     PCA,
     ConvAutoencoder,
+    DenoisingAutoencoder,
     LinearAutoencoder,
     MLPAutoencoder,
+    RecurrentAutoencoder,
     count_parameters,
 )
 
@@ -99,3 +101,26 @@ def test_count_parameters():
     assert count_parameters(MLPAutoencoder(32)) == 439_728
     with pytest.raises(TypeError, match="nn.Module"):
         count_parameters("model")
+
+
+def test_recurrent_autoencoder_shapes_and_layout_errors():
+    model = RecurrentAutoencoder(channels=1, latent_dim=4, hidden_size=8)
+    x = torch.randn(5, 40, 1)
+    assert model(x).shape == (5, 40, 1) and model.encode(x).shape == (5, 4)
+    assert model(torch.randn(3, 17, 1)).shape == (3, 17, 1)  # any length
+    with pytest.raises(ValueError, match=r"looks like \(N, C, T\).*transpose\(1, 2\)"):
+        model(torch.randn(5, 1, 40))
+    with pytest.raises(ValueError, match=r"\(N, T, 1\)"):
+        model(torch.randn(5, 40, 3))
+    with pytest.raises(ValueError, match="3 dimensions"):
+        model(torch.randn(40, 1))
+
+
+def test_denoising_autoencoder_is_overcomplete(images):
+    model = DenoisingAutoencoder()
+    assert model(images).shape == images.shape
+    assert model.encoder(images)[0].numel() > 784  # wider than the image: no narrow bottleneck
+    with pytest.raises(ValueError, match="expects images"):
+        model(images.reshape(16, -1))
+    with pytest.raises(ValueError, match="two numbers"):
+        DenoisingAutoencoder(channels=(4,))

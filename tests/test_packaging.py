@@ -30,9 +30,10 @@ def _conda_packages() -> set[str]:
         if re.match(r"^\s+- pip:\s*$", line):
             in_pip = True
             continue
-        item = re.match(r"^\s+- (.+)$", line)
-        if item and in_deps and not in_pip:
-            names.add(CONDA_TO_PIP.get(_name(item.group(1)), _name(item.group(1))))
+        item = re.match(r"^\s+- ([^#]+)", line)
+        if item and in_deps and item.group(1).strip() != "-e .":
+            name = _name(item.group(1))
+            names.add(name if in_pip else CONDA_TO_PIP.get(name, name))
     return names - {"python", "pip"}
 
 
@@ -42,7 +43,7 @@ def test_environment_yml_and_pyproject_name_the_same_packages():
 
 def test_environment_installs_the_course_package():
     text = (ROOT / "environment.yml").read_text()
-    assert re.search(r"- pip:\s*\n\s+- -e \.\s*$", text, re.M)
+    assert re.search(r"- pip:\s*\n(\s+- .*\n)*\s+- -e \.\s*$", text, re.M)
 
 
 def test_requirements_are_ranges_not_pins():

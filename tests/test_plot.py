@@ -52,3 +52,13 @@ def test_plot_errors(images, call, err, message):
 def test_image_grid_rejects_uint8():
     with pytest.raises(TypeError, match="divide uint8 images by 255"):
         plot.image_grid(torch.zeros(2, 1, 28, 28, dtype=torch.uint8))
+
+
+def test_sequence_rows():
+    x = torch.randn(8, 40, 1)
+    fig = plot.sequence_rows({"input": x, "recon": x * 0.9}, n=4)
+    assert len(fig.axes) == 4 and len(fig.axes[0].lines) == 2
+    with pytest.raises(ValueError, match="same"):
+        plot.sequence_rows({"a": x, "b": torch.randn(8, 30, 1)})
+    with pytest.raises(ValueError, match="3 dimensions"):
+        plot.sequence_rows({"a": x[:, :, 0]})

@@ -96,3 +96,37 @@ def test_predict_and_evaluate():
     out = train.predict(model, x, batch_size=3)
     assert out.shape == (10, 784) and not out.requires_grad
     assert train.evaluate(model, x) == pytest.approx(nn.functional.mse_loss(out, x).item(), rel=1e-5)
+
+
+def test_denoising_data_path_input_is_corrupted_and_target_is_clean():
+    """The model must see the corrupted tensor; the loss must compare with the clean one."""
+    clean = torch.rand(32, 784, generator=torch.Generator().manual_seed(0))
+    seen_inputs, seen_targets = [], []
+
+    class Spy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.zeros(1))
+
+        def forward(self, inputs):
+            seen_inputs.append(inputs.detach().clone())
+            return inputs * (1 + self.w)
+
+    def loss_fn(x_hat, target):
+        seen_targets.append(target.detach().clone())
+        return ((x_hat - target) ** 2).mean()
+
+    history = train.fit(Spy(), clean, epochs=2, batch_size=32, progress=False, device="cpu",
+                        loss_fn=loss_fn, corrupt=lambda x: (x + 0.5).clamp(0, 1))
+    for inputs, target in zip(seen_inputs, seen_targets):
+        assert torch.allclose(inputs, (target + 0.5).clamp(0, 1))   # input: corrupted target
+        assert torch.allclose(target.sort(0).values, clean.sort(0).values)  # target: clean data
+    assert history.train_loss[0] > 0.01  # a plain autoencoder on (clean, clean) would score 0
+
+
+def test_fresh_noise_every_epoch():
+    draws = []
+    train.fit(LinearAutoencoder(784, 2), torch.rand(8, 784), epochs=2, batch_size=8,
+              progress=False, device="cpu",
+              corrupt=lambda x: draws.append(torch.randn(1).item()) or x)
+    assert len(draws) == 2 and draws[0] != draws[1]

@@ -50,3 +50,31 @@ def test_widget_errors(pca_and_images):
         widgets.pca_k_slider(pca, x, k=40)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         widgets.pca_k_slider(pca, x * 3)
+
+
+def test_denoise_figure_shows_the_model_output_for_the_corrupted_input(images, monkeypatch):
+    from course_utils import noise
+    from course_utils.models import DenoisingAutoencoder
+
+    model = DenoisingAutoencoder()
+    x = images[:3]
+    fig = widgets.denoise_figure(model, x, "masking", 0.5, seed=7)
+    noisy = noise.masking_noise(x, 0.5, seed=7)
+    shown_noisy = torch.from_numpy(fig.axes[3].images[0].get_array().data).float()
+    assert torch.allclose(shown_noisy, noisy[0, 0])
+    with torch.no_grad():
+        expected = model(noisy)[0, 0]
+    shown = torch.from_numpy(fig.axes[6].images[0].get_array().data).float()
+    assert torch.allclose(shown, expected, atol=1e-6)
+
+    monkeypatch.delenv("COURSE_HEADLESS", raising=False)
+    ui = widgets.denoise_sliders(model, x)
+    kind, level = ui.children[0].children
+    calls = []
+    monkeypatch.setattr(widgets, "denoise_figure", lambda m, x, k, lv: calls.append((k, lv)) or
+                        plt.figure())
+    kind.value = "salt_and_pepper"
+    level.value = 0.1
+    assert calls[-1] == ("salt_and_pepper", 0.1)
+    monkeypatch.setenv("COURSE_HEADLESS", "1")
+    assert isinstance(widgets.denoise_sliders(model, x), plt.Figure)
