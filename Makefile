@@ -4,6 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.course-installed
 DATA   := $(or $(COURSE_DATA_DIR),data)/FashionMNIST/raw/t10k-labels-idx1-ubyte
+LAB_ARGS ?=
 NBVAL  := --nbval-lax --nbval-current-env --nbval-cell-timeout=600
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 
@@ -28,7 +29,7 @@ $(DATA): | $(STAMP)
 setup: $(STAMP) $(DATA)
 
 lab: setup
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(LAB_ARGS) notebooks/
 
 lint: $(STAMP)
 	$(BIN)/ruff check course_utils tests scripts notebooks
