@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.course-installed
 DATA   := $(or $(COURSE_DATA_DIR),data)/FashionMNIST/raw/t10k-labels-idx1-ubyte
 LAB_ARGS ?=
+ROOT_ARG := $(if $(filter 0,$(shell id -u)),--allow-root)  # Jupyter refuses root without it
 NBVAL  := --nbval-lax --nbval-current-env --nbval-cell-timeout=600
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 
@@ -29,7 +30,7 @@ $(DATA): | $(STAMP)
 setup: $(STAMP) $(DATA)
 
 lab: setup
-	$(BIN)/jupyter lab $(LAB_ARGS) notebooks/
+	$(BIN)/jupyter lab $(ROOT_ARG) $(LAB_ARGS) notebooks/
 
 lint: $(STAMP)
 	$(BIN)/ruff check course_utils tests scripts notebooks
