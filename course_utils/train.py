@@ -136,7 +136,10 @@ def fit(model: nn.Module, train, val=None, *, loss_fn: Callable | None = None,
 @torch.no_grad()
 def evaluate(model: nn.Module, data, loss_fn: Callable | None = None, *, batch_size: int = 1024,
              device: torch.device | str | None = None) -> float:
-    """``loss_fn`` averaged over ``data`` (tensor ``x`` or ``(inputs, targets)``), batch-size weighted."""
+    """``loss_fn`` averaged over ``data`` (tensor ``x`` or ``(inputs, targets)``), batch-size weighted.
+
+    Introduced in notebook 01.
+    """
     inputs, targets = _as_pair(data, "data")
     loss_fn = loss_fn if loss_fn is not None else nn.MSELoss()
     device = torch.device(device) if device is not None else next(model.parameters()).device
@@ -150,7 +153,7 @@ def evaluate(model: nn.Module, data, loss_fn: Callable | None = None, *, batch_s
 
 @torch.no_grad()
 def predict(model: nn.Module, x: torch.Tensor, *, batch_size: int = 1024) -> torch.Tensor:
-    """``model(x)`` in evaluation mode, batch by batch, returned on the CPU."""
+    """``model(x)`` in evaluation mode, batch by batch, returned on the CPU. Introduced in notebook 01."""
     x = as_float_tensor(x, "x")
     device = next(model.parameters()).device
     model.eval()
