@@ -42,7 +42,8 @@ def image_grid(x: torch.Tensor, ncols: int = 8, titles: Sequence[str] | None = N
         raise ValueError(f"got {len(titles)} titles for {len(x)} images")
     ncols = min(ncols, len(x))
     nrows = -(-len(x) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3 * bool(titles)),
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3 * bool(titles)
+                                                    + 0.4 * bool(suptitle)),
                              squeeze=False)
     for i, ax in enumerate(axes.flat):
         if i < len(x):
