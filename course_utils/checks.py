@@ -345,3 +345,68 @@ def check_best_k(best_k: Callable, pca, noisy_val: torch.Tensor, clean_val: torc
         _fail(f"you return {got!r}, which is not one of {ks}", "return the best k from the list")
     _fail(f"you chose k = {got} ({scores[got]:.2f} dB); k = {want} gives {scores[want]:.2f} dB",
           "compare each reconstruction with the CLEAN validation images")
+
+
+def check_discrete_kl(discrete_kl: Callable) -> None:
+    """Exercise 1 of notebook 06: D_KL(P || Q) = sum_i P(i) log(P(i) / Q(i))."""
+    p = torch.tensor([0.6, 0.3, 0.1])
+    q = torch.tensor([0.2, 0.5, 0.3])
+    want = float((p * (p / q).log()).sum())
+    got = float(_call(discrete_kl, p, q))
+    if abs(got - want) < 1e-5:
+        if abs(float(_call(discrete_kl, p, p))) > 1e-6:
+            _fail("KL(P || P) should be 0", "log(P / P) = 0 for every i")
+        _ok(f"KL(P || Q) = {want:.4f} nats; it is zero only when P = Q, and not symmetric.")
+        return
+    if abs(got - float((q * (q / p).log()).sum())) < 1e-5:
+        _fail("you computed KL(Q || P)", "weight the log-ratio by P, the first argument")
+    if abs(got + want) < 1e-5:
+        _fail(f"your value {got:.4f} has the wrong sign", "it is log(P / Q), not log(Q / P)")
+    _fail(f"your value {got:.4f}, expected {want:.4f}", "(p * torch.log(p / q)).sum()")
+
+
+def check_gaussian_kl(gaussian_kl: Callable) -> None:
+    """Exercise 2 of notebook 06: closed-form KL of a diagonal Gaussian from N(0, I)."""
+    from torch.distributions import Normal, kl_divergence
+
+    g = torch.Generator().manual_seed(6)
+    mu, logvar = torch.randn(5, 3, generator=g), torch.randn(5, 3, generator=g)
+    want = kl_divergence(Normal(mu, (0.5 * logvar).exp()), Normal(0.0, 1.0)).sum(dim=1)
+    got = _call(gaussian_kl, mu, logvar)
+    if not isinstance(got, torch.Tensor) or got.shape != want.shape:
+        shape = tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
+        _fail(f"gaussian_kl should return one value per sample, shape (5,), got {shape}",
+              "sum over the latent dimensions only: .sum(dim=1)")
+    if torch.allclose(got, want, atol=1e-5):
+        _ok("Zero only when mu = 0 and logvar = 0: the KL pulls every q(z|x) towards the prior.")
+        return
+    if torch.allclose(got, -want, atol=1e-5):
+        _fail("your values have the wrong sign", "the formula starts with -1/2")
+    if torch.allclose(got, 2 * want, atol=1e-5):
+        _fail("your values are twice too large", "do not forget the factor 1/2")
+    _fail("your values differ from torch.distributions.kl_divergence",
+          "-0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(dim=1)")
+
+
+def check_reparameterize(reparameterize: Callable) -> None:
+    """Exercise 3 of notebook 06: z = mu + sigma * eps, differentiable in mu and logvar."""
+    mu = torch.full((20000, 2), 3.0, requires_grad=True)
+    logvar = torch.full((20000, 2), 2 * torch.log(torch.tensor(0.5)).item(), requires_grad=True)
+    torch.manual_seed(0)
+    z = _call(reparameterize, mu, logvar)
+    if not isinstance(z, torch.Tensor) or z.shape != mu.shape:
+        _fail("reparameterize should return z with the shape of mu", "mu + std * eps, with eps "
+              "of the same shape (torch.randn_like(mu))")
+    if not z.requires_grad:
+        _fail("no gradient flows from z back to mu and logvar", "build z from mu and logvar with "
+              "torch operations; only eps is random")
+    mean, std = z.mean().item(), z.std().item()
+    if abs(mean - 3.0) > 0.05:
+        _fail(f"your samples have mean {mean:.2f}; expected mu = 3", "add mu")
+    if abs(std - 0.25) < 0.02:
+        _fail(f"your samples have standard deviation {std:.2f}; expected 0.5", "logvar is the log "
+              "of the variance: std = exp(logvar / 2), not exp(logvar)")
+    if abs(std - 0.5) > 0.02:
+        _fail(f"your samples have standard deviation {std:.2f}; expected 0.5",
+              "std = torch.exp(0.5 * logvar)")
+    _ok("The randomness sits in eps, so gradients reach mu and logvar.")

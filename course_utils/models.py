@@ -221,3 +221,40 @@ class DenoisingAutoencoder(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_images(x, self)
         return self.decoder(self.encoder(x))
+
+
+class VAE(nn.Module):
+    """Variational autoencoder on ``(N, 1, 28, 28)`` images (Kingma & Welling 2013).
+
+    ``encode(x)`` gives ``mu`` and ``logvar`` ``(N, latent_dim)`` of q(z|x); ``decode(z)`` gives
+    Bernoulli means ``x_hat`` in (0, 1); ``forward(x)`` samples ``z`` with the reparameterisation
+    trick in training mode (uses ``mu`` in evaluation mode) and returns ``(x_hat, mu, logvar)``.
+    Introduced in notebook 06.
+    """
+
+    def __init__(self, latent_dim: int = 16, hidden: int = 512) -> None:
+        super().__init__()
+        self.latent_dim = positive_int(latent_dim, "latent_dim")
+        hidden = positive_int(hidden, "hidden")
+        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), nn.ReLU())  # => hidden
+        self.to_mu = nn.Linear(hidden, latent_dim)
+        self.to_logvar = nn.Linear(hidden, latent_dim)
+        self.decoder = nn.Sequential(
+            nn.Linear(latent_dim, hidden), nn.ReLU(),
+            nn.Linear(hidden, 784), nn.Sigmoid(), nn.Unflatten(1, (1, 28, 28)),
+        )
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        _check_images(x, self)
+        h = self.encoder(x)
+        return self.to_mu(h), self.to_logvar(h)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        from .vae import reparameterize
+
+        mu, logvar = self.encode(x)
+        z = reparameterize(mu, logvar) if self.training else mu
+        return self.decode(z), mu, logvar

@@ -105,3 +105,37 @@ def denoise_sliders(model: nn.Module, x: torch.Tensor, kind: str = "gaussian", l
                                     continuous_update=False)
     return _interactive(lambda kind, level: denoise_figure(model, x, kind, level),
                         kind=kind_box, level=level_box)
+
+
+def latent_figure(decoder: nn.Module, z: list[float] | tuple[float, ...]) -> plt.Figure:
+    """The image ``decoder`` produces from one code ``z`` (a list of ``latent_dim`` numbers).
+
+    Introduced in notebook 06.
+    """
+    z = torch.as_tensor([list(z)], dtype=torch.float32)
+    device = next(decoder.parameters()).device
+    decoder.eval()
+    with torch.no_grad():
+        x_hat = decoder(z.to(device)).cpu().reshape(1, 1, 28, 28)
+    fig = plot.image_grid(x_hat, ncols=1, size=2.5)
+    fig.suptitle("z = (" + ", ".join(f"{v:+.1f}" for v in z[0].tolist()) + ")", fontsize=9)
+    return fig
+
+
+def latent_explorer(decoder: nn.Module, latent_dim: int, limit: float = 3.0):
+    """One slider per latent coordinate (in prior standard deviations) that redraws
+    :func:`latent_figure`. Introduced in notebook 06.
+    """
+    latent_dim = positive_int(latent_dim, "latent_dim", maximum=8)
+    fig = latent_figure(decoder, [0.0] * latent_dim)
+    plt.close(fig)
+    if headless():
+        return fig
+    import ipywidgets as widgets
+
+    sliders = {f"z{i + 1}": widgets.FloatSlider(value=0.0, min=-limit, max=limit, step=0.1,
+                                                description=f"z{i + 1}", continuous_update=False)
+               for i in range(latent_dim)}
+    return _interactive(lambda **values: latent_figure(decoder, [values[f"z{i + 1}"]
+                                                                  for i in range(latent_dim)]),
+                        **sliders)

@@ -43,6 +43,9 @@ TARGETS = {
         "gain_over_noisy_db": (">=", 7.0),
         "gain_over_pca_db": (">=", 2.0),
     },
+    "06_variational_autoencoders": {
+        "wall_s": ("<=", 180),
+    },
 }
 
 

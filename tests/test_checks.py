@@ -170,3 +170,19 @@ def test_denoising_exercises():
     checks.check_best_k(best, pca, noisy, clean)
     with pytest.raises(checks.ExerciseFeedback):
         checks.check_best_k(lambda *a: 12345, pca, noisy, clean)
+
+
+def test_vae_exercises():
+    checks.check_discrete_kl(lambda p, q: (p * torch.log(p / q)).sum())
+    with pytest.raises(checks.ExerciseFeedback, match=r"KL\(Q \|\| P\)"):
+        checks.check_discrete_kl(lambda p, q: (q * torch.log(q / p)).sum())
+    checks.check_gaussian_kl(lambda mu, lv: -0.5 * (1 + lv - mu**2 - lv.exp()).sum(dim=1))
+    with pytest.raises(checks.ExerciseFeedback, match="twice"):
+        checks.check_gaussian_kl(lambda mu, lv: -(1 + lv - mu**2 - lv.exp()).sum(dim=1))
+    with pytest.raises(checks.ExerciseFeedback, match="one value per sample"):
+        checks.check_gaussian_kl(lambda mu, lv: -0.5 * (1 + lv - mu**2 - lv.exp()))
+    checks.check_reparameterize(lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn_like(mu))
+    with pytest.raises(checks.ExerciseFeedback, match="exp\\(logvar / 2\\)"):
+        checks.check_reparameterize(lambda mu, lv: mu + torch.exp(lv) * torch.randn_like(mu))
+    with pytest.raises(checks.ExerciseFeedback, match="no gradient"):
+        checks.check_reparameterize(lambda mu, lv: torch.normal(mu.detach(), torch.exp(0.5 * lv.detach())))

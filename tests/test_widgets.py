@@ -78,3 +78,25 @@ def test_denoise_figure_shows_the_model_output_for_the_corrupted_input(images, m
     assert calls[-1] == ("salt_and_pepper", 0.1)
     monkeypatch.setenv("COURSE_HEADLESS", "1")
     assert isinstance(widgets.denoise_sliders(model, x), plt.Figure)
+
+
+def test_latent_explorer(monkeypatch):
+    from course_utils.models import VAE
+
+    model = VAE(latent_dim=2, hidden=16)
+    fig = widgets.latent_figure(model.decoder, [0.5, -1.0])
+    with torch.no_grad():
+        expected = model.decoder(torch.tensor([[0.5, -1.0]]))[0, 0]
+    shown = torch.from_numpy(fig.axes[0].images[0].get_array().data).float()
+    assert torch.allclose(shown, expected, atol=1e-6)
+    assert "+0.5, -1.0" in fig._suptitle.get_text()
+
+    monkeypatch.delenv("COURSE_HEADLESS", raising=False)
+    ui = widgets.latent_explorer(model.decoder, 2)
+    z1, z2 = ui.children[0].children
+    calls = []
+    monkeypatch.setattr(widgets, "latent_figure", lambda d, z: calls.append(z) or plt.figure())
+    z2.value = 1.5
+    assert calls[-1] == [0.0, 1.5]
+    with pytest.raises(ValueError, match="at most 8"):
+        widgets.latent_explorer(model.decoder, 20)
