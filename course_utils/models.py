@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from ._validate import as_float_tensor, positive_int, sequences
+from .vae import reparameterize
 
 
 def _flat(x: torch.Tensor, name: str = "x") -> torch.Tensor:
@@ -253,8 +254,6 @@ class VAE(nn.Module):
         return self.decoder(z)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        from .vae import reparameterize
-
         mu, logvar = self.encode(x)
         z = reparameterize(mu, logvar) if self.training else mu
         return self.decode(z), mu, logvar
