@@ -6,8 +6,10 @@ from collections.abc import Callable
 
 import torch
 from torch import nn
+from torch.distributions import Normal, kl_divergence
 
-from .models import LinearAutoencoder
+from .metrics import psnr
+from .models import LinearAutoencoder, MLPAutoencoder, count_parameters
 
 
 class ExerciseFeedback(AssertionError):
@@ -41,6 +43,18 @@ def _check_shape(result, expected: torch.Tensor, name: str) -> None:
     if result.shape != expected.shape:
         _fail(f"{name} returns shape {tuple(result.shape)}; expected {tuple(expected.shape)}",
               "check which side of the matrix product each factor goes, and transposes")
+
+
+def _count_feedback(case: str, got, want: int, mistakes: list[tuple[bool, str]],
+                    fallback: str) -> None:
+    """Feedback for a counting exercise: the hint of the first known mistake that matches."""
+    if got == want:
+        return
+    what = f"for {case} you count {got}, expected {want}"
+    for matched, hint in mistakes:
+        if matched:
+            _fail(what, hint)
+    _fail(what, fallback)
 
 
 def check_variance_fraction(variance_fraction: Callable, singular_values: torch.Tensor) -> None:
@@ -111,23 +125,16 @@ def check_reparametrise(reparametrise: Callable, model: LinearAutoencoder, x: to
 
 def check_mlp_parameters(mlp_parameters: Callable) -> None:
     """Exercise 1 of notebook 02: parameters of a stacked autoencoder with mirrored decoder."""
-    from .models import MLPAutoencoder, count_parameters
-
     for hidden, k in (((256, 64), 32), ((128,), 2), ((300, 100, 50), 10)):
         sizes = [784, *hidden, k]
         want = count_parameters(MLPAutoencoder(k, hidden))
         got = _call(mlp_parameters, sizes)
-        if got == want:
-            continue
         weights = 2 * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-        if got == weights:
-            _fail(f"for sizes {sizes} you count {got}, expected {want}",
-                  "each nn.Linear(a, b) also has b biases")
-        if abs(2 * got - want) < 1000:  # about half: only the encoder was counted
-            _fail(f"for sizes {sizes} you count {got}, expected {want}",
-                  "count the decoder too: it mirrors the encoder, from k back to 784")
-        _fail(f"for sizes {sizes} you count {got}, expected {want}",
-              "a layer nn.Linear(a, b) has a*b weights and b biases; add up all layers of both halves")
+        _count_feedback(f"sizes {sizes}", got, want, [
+            (got == weights, "each nn.Linear(a, b) also has b biases"),
+            (abs(2 * got - want) < 1000,  # about half: only the encoder was counted
+             "count the decoder too: it mirrors the encoder, from k back to 784"),
+        ], "a layer nn.Linear(a, b) has a*b weights and b biases; add up all layers of both halves")
     _ok("Most parameters sit in the first and last layers, next to the 784 pixels.")
 
 
@@ -197,21 +204,14 @@ def check_conv_output_size(conv_output_size: Callable) -> None:
 
 def check_conv_parameters(conv_parameters: Callable) -> None:
     """Exercise 2 of notebook 03: parameters of one ``nn.Conv2d`` layer."""
-    from .models import count_parameters
-
     for c_in, c_out, kernel in ((1, 16, 3), (16, 32, 3), (3, 8, 5)):
         want = count_parameters(nn.Conv2d(c_in, c_out, kernel))
         got = _call(conv_parameters, c_in, c_out, kernel)
-        if got == want:
-            continue
-        if got == c_in * c_out * kernel * kernel:
-            _fail(f"for ({c_in}, {c_out}, {kernel}) you count {got}, expected {want}",
-                  "each output channel also has one bias")
-        if got == c_out * kernel * kernel + c_out:
-            _fail(f"for ({c_in}, {c_out}, {kernel}) you count {got}, expected {want}",
-                  "each filter spans all input channels: kernel x kernel x c_in weights")
-        _fail(f"for ({c_in}, {c_out}, {kernel}) you count {got}, expected {want}",
-              "c_out filters, each with kernel*kernel*c_in weights and one bias")
+        _count_feedback(f"({c_in}, {c_out}, {kernel})", got, want, [
+            (got == c_in * c_out * kernel * kernel, "each output channel also has one bias"),
+            (got == c_out * kernel * kernel + c_out,
+             "each filter spans all input channels: kernel x kernel x c_in weights"),
+        ], "c_out filters, each with kernel*kernel*c_in weights and one bias")
     _ok("The count does not depend on the image size: the same filter slides everywhere.")
 
 
@@ -261,28 +261,20 @@ def check_shift_right(shift_right: Callable) -> None:
 
 def check_gru_parameters(gru_parameters: Callable) -> None:
     """Exercise 3 of notebook 04: parameters of a one-layer ``nn.GRU``."""
-    from .models import count_parameters
-
     for inputs, hidden in ((1, 48), (8, 48), (3, 10)):
         want = count_parameters(nn.GRU(inputs, hidden))
         got = _call(gru_parameters, inputs, hidden)
-        if got == want:
-            continue
-        if got == 3 * (hidden * inputs + hidden * hidden):
-            _fail(f"for ({inputs}, {hidden}) you count {got}, expected {want}",
-                  "each gate has two bias vectors in PyTorch (input and hidden side)")
-        if got == hidden * inputs + hidden * hidden + 2 * hidden:
-            _fail(f"for ({inputs}, {hidden}) you count {got}, expected {want}",
-                  "a GRU has three sets of weights: reset gate, update gate, candidate state")
-        _fail(f"for ({inputs}, {hidden}) you count {got}, expected {want}",
-              "3 x (hidden*inputs + hidden*hidden + 2*hidden)")
+        _count_feedback(f"({inputs}, {hidden})", got, want, [
+            (got == 3 * (hidden * inputs + hidden * hidden),
+             "each gate has two bias vectors in PyTorch (input and hidden side)"),
+            (got == hidden * inputs + hidden * hidden + 2 * hidden,
+             "a GRU has three sets of weights: reset gate, update gate, candidate state"),
+        ], "3 x (hidden*inputs + hidden*hidden + 2*hidden)")
     _ok("The count does not depend on the sequence length: the same cell runs at every step.")
 
 
 def check_psnr(psnr_db: Callable) -> None:
     """Exercise 1 of notebook 05: PSNR in dB for images in [0, 1]."""
-    from .metrics import psnr
-
     g = torch.Generator().manual_seed(5)
     x = torch.rand(4, 1, 28, 28, generator=g)
     for sigma in (0.05, 0.2):
@@ -329,8 +321,6 @@ def check_training_pair(make_training_pair: Callable, x: torch.Tensor) -> None:
 
 def check_best_k(best_k: Callable, pca, noisy_val: torch.Tensor, clean_val: torch.Tensor) -> None:
     """Exercise 3 of notebook 05: choose PCA's ``k`` for denoising on validation data."""
-    from .metrics import psnr
-
     ks = [8, 16, 32, 64, 128, 256]
     scores = {k: psnr(clean_val, pca.reconstruct(noisy_val, k).clamp(0, 1)) for k in ks}
     want = max(scores, key=scores.get)
@@ -367,8 +357,6 @@ def check_discrete_kl(discrete_kl: Callable) -> None:
 
 def check_gaussian_kl(gaussian_kl: Callable) -> None:
     """Exercise 2 of notebook 06: closed-form KL of a diagonal Gaussian from N(0, I)."""
-    from torch.distributions import Normal, kl_divergence
-
     g = torch.Generator().manual_seed(6)
     mu, logvar = torch.randn(5, 3, generator=g), torch.randn(5, 3, generator=g)
     want = kl_divergence(Normal(mu, (0.5 * logvar).exp()), Normal(0.0, 1.0)).sum(dim=1)
