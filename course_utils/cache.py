@@ -31,10 +31,13 @@ import torch
 from torch import nn
 
 from . import config
-from .train import History
+from .train import History, fit
 
 FORMAT = 1
 REQUIRED = ("data", "loss", "optimizer", "epochs", "seed")
+_FIT_DEFAULTS = {name: p.default for name, p in inspect.signature(fit).parameters.items()
+                 if p.kind is inspect.Parameter.KEYWORD_ONLY}
+_NOT_IN_KEY = {"device", "progress", "num_workers", "callback"}  # do not change the weights
 
 
 class CacheWarning(UserWarning):
@@ -87,8 +90,11 @@ def _file_sha(path: Path) -> str:
 def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a cache can be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -187,3 +193,36 @@ def train_or_load(name: str, build: Callable[[], nn.Module],
     if verbose:
         print(f"Trained {name} and stored it in the cache as {weights.name}.")
     return model.eval(), history if isinstance(history, History) else History()
+
+
+def fit_or_load(name: str, build: Callable[[], nn.Module], train_data, val=None, *, data: str,
+                loss: str | None = None, corruption: str | None = None,
+                cache_dir: str | Path | None = None, verbose: bool = True,
+                **fit_kwargs) -> tuple[nn.Module, History]:
+    """:func:`train_or_load` around :func:`course_utils.train.fit`: the key is built for you.
+
+    ``fit_or_load(name, build, x_train, x_val, data="fashion-mnist train", epochs=10, lr=2e-3)``
+    trains ``build()`` with ``fit(model, x_train, x_val, epochs=10, lr=2e-3)`` the first time.
+    Every ``fit`` argument that changes the weights goes into the key, defaults included. Functions
+    cannot be hashed, so name them: ``loss`` (required with ``loss_fn``, e.g. ``loss="bce"``)
+    and ``corruption`` (required with ``corrupt``, e.g. ``corruption="gaussian 0.3"``). ``data``
+    names the training data (dataset, split, subset, preprocessing). Introduced in notebook 02.
+    """
+    if not isinstance(data, str) or not data:
+        raise TypeError("data must name the training data, e.g. data='fashion-mnist train'")
+    if "optimizer" in fit_kwargs:
+        raise TypeError("fit_or_load trains with Adam at learning rate lr; for another optimiser "
+                        "use cache.train_or_load and describe it in spec['optimizer']")
+    unknown = set(fit_kwargs) - set(_FIT_DEFAULTS)
+    if unknown:
+        raise TypeError(f"unknown fit arguments {sorted(unknown)}; see help(train.fit)")
+    if "loss_fn" in fit_kwargs and loss is None:
+        raise ValueError("name the loss function for the cache key, e.g. loss='bce'")
+    if "corrupt" in fit_kwargs and corruption is None:
+        raise ValueError("name the corruption for the cache key, e.g. corruption='gaussian 0.3'")
+    settings = {**_FIT_DEFAULTS, **fit_kwargs}
+    spec = {k: v for k, v in settings.items()
+            if k not in _NOT_IN_KEY and k not in ("loss_fn", "corrupt", "optimizer")}
+    spec.update(data=data, loss=loss or "mse", optimizer="adam", corruption=corruption)
+    return train_or_load(name, build, lambda m: fit(m, train_data, val, **fit_kwargs), spec,
+                         cache_dir=cache_dir, device=fit_kwargs.get("device"), verbose=verbose)

@@ -109,3 +109,29 @@ def test_bad_arguments_give_clear_errors(tmp_path):
         _get(tmp_path, Counter(), name="../escape")
     with pytest.raises(TypeError, match="build\\(\\) must return"):
         cache.train_or_load("x", lambda: "model", Counter(), SPEC, cache_dir=tmp_path)
+
+
+def test_fit_or_load_keys_every_fit_argument(tmp_path):
+    def get(**kwargs):
+        args = dict(data="random-128", epochs=2, batch_size=32, progress=False, device="cpu",
+                    cache_dir=tmp_path, verbose=False)
+        return cache.fit_or_load("fit", lambda: LinearAutoencoder(784, 4), X, **{**args, **kwargs})
+
+    m1, h1 = get()
+    m2, h2 = get(progress=True)                     # display settings do not retrain
+    assert torch.equal(m1(X), m2(X)) and h1.train_loss == h2.train_loss
+    assert len(list(tmp_path.glob("*.pt"))) == 1
+    get(lr=2e-3)
+    get(loss_fn=torch.nn.L1Loss(), loss="l1")
+    get(corrupt=lambda x: x * 0.5, corruption="halve")
+    assert len(list(tmp_path.glob("*.pt"))) == 4
+    with pytest.raises(ValueError, match="name the loss"):
+        get(loss_fn=torch.nn.L1Loss())
+    with pytest.raises(ValueError, match="name the corruption"):
+        get(corrupt=lambda x: x)
+    with pytest.raises(TypeError, match="unknown fit arguments \\['epoch'\\]"):
+        get(epoch=3)
+    with pytest.raises(TypeError, match="another optimiser"):
+        get(optimizer=torch.optim.SGD(LinearAutoencoder(784, 4).parameters(), lr=0.1))
+    with pytest.raises(TypeError, match="data must name"):
+        get(data="")
