@@ -55,16 +55,27 @@ def vae_loss(output: tuple[torch.Tensor, torch.Tensor, torch.Tensor], x: torch.T
 
 
 @torch.no_grad()
+def negative_elbo_per_image(model: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """Negative ELBO of every image in ``x`` ``(N, 1, 28, 28)``, shape ``(N,)``, in nats (beta = 1).
+
+    The encoder's mean code is used (no sampling), so the result is deterministic. Introduced in
+    notebook 07 as an anomaly score.
+    """
+    x = as_float_tensor(x, "x", ndim=4, unit_range=True)
+    device = next(model.parameters()).device
+    model.eval()
+    out = []
+    for i in range(0, len(x), batch_size):
+        xb = x[i:i + batch_size].to(device)
+        x_hat, mu, logvar = model(xb)
+        bce = F.binary_cross_entropy(x_hat, xb, reduction="none").flatten(1).sum(1)
+        out.append((bce + kl_divergence(mu, logvar)).cpu())
+    return torch.cat(out)
+
+
 def negative_elbo(model: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> float:
     """Mean negative ELBO of ``x`` ``(N, 1, 28, 28)`` under ``model``, in nats per image (beta = 1).
 
     Introduced in notebook 06.
     """
-    x = as_float_tensor(x, "x", ndim=4, unit_range=True)
-    device = next(model.parameters()).device
-    model.eval()
-    total = 0.0
-    for i in range(0, len(x), batch_size):
-        xb = x[i:i + batch_size].to(device)
-        total += vae_loss(model(xb), xb).item() * len(xb)
-    return total / len(x)
+    return negative_elbo_per_image(model, x, batch_size).mean().item()

@@ -10,10 +10,11 @@ import os
 from collections.abc import Callable
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 from torch import nn
 
-from . import noise, plot
+from . import anomaly, noise, plot
 from ._validate import images, positive_int
 from .metrics import psnr, reconstruction_mse
 from .models import PCA
@@ -139,3 +140,51 @@ def latent_explorer(decoder: nn.Module, latent_dim: int, limit: float = 3.0):
     return _interactive(lambda **values: latent_figure(decoder, [values[f"z{i + 1}"]
                                                                   for i in range(latent_dim)]),
                         **sliders)
+
+
+def threshold_figure(scores: torch.Tensor, is_anomaly: torch.Tensor, threshold: float) -> plt.Figure:
+    """Confusion matrix at ``threshold`` beside the ROC curve with that operating point marked.
+
+    ``scores`` (higher = more anomalous) and ``is_anomaly`` (bool) are per test image.
+    Introduced in notebook 07.
+    """
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    counts = anomaly.confusion(scores, is_anomaly, threshold)
+    (tn, fp), (fn, tp) = counts
+    fpr, tpr = fp / max(tn + fp, 1), tp / max(tp + fn, 1)
+    fig, (ax_cm, ax_roc) = plt.subplots(1, 2, figsize=(9, 3.8))
+    ax_cm.imshow(counts, cmap="Blues")
+    for (i, j), n in np.ndenumerate(counts):
+        ax_cm.text(j, i, f"{n}", ha="center", va="center",
+                   color="white" if n > counts.max() / 2 else "black", fontsize=12)
+    ax_cm.set(xticks=[0, 1], xticklabels=["not flagged", "flagged"], yticks=[0, 1],
+              yticklabels=["normal", "anomaly"], title=f"threshold {threshold:.3g}")
+    curve_fpr, curve_tpr, _ = roc_curve(is_anomaly.numpy(), scores.numpy())
+    auroc = roc_auc_score(is_anomaly.numpy(), scores.numpy())
+    ax_roc.plot(curve_fpr, curve_tpr, label=f"ROC (AUROC {auroc:.3f})")
+    ax_roc.plot([fpr], [tpr], "o", color="C3", label=f"here: FPR {fpr:.3f}, TPR {tpr:.3f}")
+    ax_roc.plot([0, 1], [0, 1], ":", color="gray")
+    ax_roc.set(xlabel="false-positive rate", ylabel="true-positive rate", title="test set")
+    ax_roc.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def threshold_slider(scores: torch.Tensor, is_anomaly: torch.Tensor, threshold: float):
+    """A slider over the score's range that redraws :func:`threshold_figure`.
+
+    Introduced in notebook 07.
+    """
+    fig = threshold_figure(scores, is_anomaly, threshold)
+    plt.close(fig)
+    if headless():
+        return fig
+    import ipywidgets as widgets
+
+    lo, hi = np.quantile(scores.numpy(), [0.01, 0.99])
+    slider = widgets.FloatSlider(value=float(np.clip(threshold, lo, hi)), min=float(lo), max=float(hi),
+                                 step=float(hi - lo) / 200, description="threshold",
+                                 continuous_update=False, readout_format=".3g")
+    return _interactive(lambda threshold: threshold_figure(scores, is_anomaly, threshold),
+                        threshold=slider)

@@ -44,6 +44,9 @@ def test_vae_model_and_negative_elbo():
     nelbo = vae.negative_elbo(model, x, batch_size=4)
     assert nelbo == pytest.approx(vae.vae_loss(model(x), x).item(), rel=1e-5)
     assert nelbo > 0
+    per_image = vae.negative_elbo_per_image(model, x, batch_size=4)
+    assert per_image.shape == (10,) and per_image.mean().item() == pytest.approx(nelbo, rel=1e-5)
+    assert per_image[3].item() == pytest.approx(vae.vae_loss(model(x[3:4]), x[3:4]).item(), rel=1e-5)
 
 
 @pytest.mark.parametrize("call, err, message", [
@@ -57,6 +60,7 @@ def test_vae_model_and_negative_elbo():
                           torch.zeros(2, 3), beta=-1), ValueError, "beta"),
     (lambda: vae.negative_elbo(VAE(2, 8), torch.rand(2, 784)), ValueError, "4 dimensions"),
     (lambda: VAE(latent_dim=0), ValueError, "latent_dim"),
+    (lambda: vae.negative_elbo_per_image(VAE(2, 8), torch.rand(2, 1, 28, 28) * 2), ValueError, "0, 1"),
 ])
 def test_vae_errors(call, err, message):
     with pytest.raises(err, match=message):

@@ -1,0 +1,190 @@
+"""Anomaly detection with autoencoders: the one-class protocol, scores, thresholds.
+
+The lecture's recipe: train on the null (normal) class only; an input the model represents badly
+(large reconstruction error, far from every training code) is a possible anomaly. Every choice
+(standardisation, threshold) is made on *normal validation* images, never on the test set.
+Introduced in notebook 07.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from ._validate import as_float_tensor, positive_int
+from .data import Split
+
+
+@dataclass
+class OneClassData:
+    """Normal training and validation images, and the full test set with anomaly labels."""
+
+    x_train: torch.Tensor
+    x_val: torch.Tensor
+    x_test: torch.Tensor
+    is_anomaly: torch.Tensor       # bool, one per test image
+    test_labels: torch.Tensor      # the original class of every test image
+    normal_class: int
+    class_names: tuple[str, ...]
+
+    def __repr__(self) -> str:
+        return (f"OneClassData(normal={self.class_names[self.normal_class]!r}, "
+                f"train={len(self.x_train)}, val={len(self.x_val)}, test={len(self.x_test)} "
+                f"({int(self.is_anomaly.sum())} anomalies))")
+
+
+def one_class(train: Split, val: Split, test: Split, normal_class: int) -> OneClassData:
+    """The one-class protocol: train and validate on ``normal_class`` only, test on everything."""
+    for name, s in [("train", train), ("val", val), ("test", test)]:
+        if not isinstance(s, Split):
+            raise TypeError(f"{name} must be a course_utils.data.Split (from data.load_images), "
+                            f"got {type(s).__name__}")
+    n_classes = len(test.class_names)
+    if isinstance(normal_class, bool) or not isinstance(normal_class, int) \
+            or not 0 <= normal_class < n_classes:
+        raise ValueError(f"normal_class must be a class index 0..{n_classes - 1} "
+                         f"({', '.join(test.class_names)}), got {normal_class!r}")
+    x_train, x_val = train.x[train.y == normal_class], val.x[val.y == normal_class]
+    if len(x_train) == 0 or len(x_val) == 0:
+        raise ValueError(f"no images of class {normal_class} in the train or val split; "
+                         "was the split loaded with a small limit?")
+    return OneClassData(x_train, x_val, test.x, test.y != normal_class, test.y, normal_class,
+                        tuple(test.class_names))
+
+
+@torch.no_grad()
+def reconstruction_error(model: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """Per-image summed squared error ``||x - model(x)||^2``, shape ``(N,)``."""
+    x = as_float_tensor(x, "x")
+    device = next(model.parameters()).device
+    model.eval()
+    out = []
+    for i in range(0, len(x), batch_size):
+        xb = x[i:i + batch_size].to(device)
+        x_hat = model(xb)
+        if isinstance(x_hat, tuple):  # a VAE returns (x_hat, mu, logvar)
+            x_hat = x_hat[0]
+        out.append((x_hat - xb).pow(2).flatten(1).sum(1).cpu())
+    return torch.cat(out)
+
+
+def knn_distance(reference: torch.Tensor, z: torch.Tensor, k: int = 5,
+                 batch_size: int = 2000) -> torch.Tensor:
+    """Mean Euclidean distance from every row of ``z`` to its ``k`` nearest rows of ``reference``.
+
+    A code far from every normal training code is unusual even if it reconstructs well.
+    """
+    reference, z = as_float_tensor(reference, "reference"), as_float_tensor(z, "z")
+    k = positive_int(k, "k")
+    if reference.dim() != 2 or z.dim() != 2 or reference.shape[1] != z.shape[1]:
+        raise ValueError(f"reference and z must be (N, d) and (M, d) with the same d, got "
+                         f"{tuple(reference.shape)} and {tuple(z.shape)}; flatten features first")
+    if k > len(reference):
+        raise ValueError(f"k={k} is larger than the {len(reference)} reference rows")
+    return torch.cat([torch.cdist(z[i:i + batch_size], reference).topk(k, largest=False).values.mean(1)
+                      for i in range(0, len(z), batch_size)])
+
+
+def standardize(scores: torch.Tensor, normal_reference: torch.Tensor) -> torch.Tensor:
+    """``(scores - mean) / std`` of ``normal_reference`` (normal validation scores).
+
+    Puts scores of different units on one scale so they can be added.
+    """
+    scores, ref = as_float_tensor(scores, "scores"), as_float_tensor(normal_reference, "normal_reference")
+    if scores.dim() != 1 or ref.dim() != 1 or len(ref) < 2:
+        raise ValueError(f"scores and normal_reference must be 1-D (one score per image, the "
+                         f"reference at least 2), got {tuple(scores.shape)} and {tuple(ref.shape)}")
+    std = ref.std()
+    if not std > 0:
+        raise ValueError("the normal reference scores are all equal; cannot standardise")
+    return (scores - ref.mean()) / std
+
+
+def threshold_at_fpr(normal_scores: torch.Tensor, fpr: float) -> float:
+    """The score above which a fraction ``fpr`` of *normal validation* images would be flagged."""
+    s = as_float_tensor(normal_scores, "normal_scores")
+    if s.dim() != 1 or len(s) == 0:
+        raise ValueError(f"normal_scores must be 1-D and non-empty, got shape {tuple(s.shape)}")
+    if not (isinstance(fpr, (int, float)) and 0 < fpr < 1):
+        raise ValueError(f"fpr must be a fraction between 0 and 1 (e.g. 0.05), got {fpr!r}")
+    return float(np.quantile(s.numpy(), 1 - fpr))
+
+
+def confusion(scores: torch.Tensor, is_anomaly: torch.Tensor, threshold: float) -> np.ndarray:
+    """2x2 counts ``[[TN, FP], [FN, TP]]``: rows true (normal, anomaly), columns flagged (no, yes)."""
+    s = as_float_tensor(scores, "scores")
+    a = torch.as_tensor(is_anomaly)
+    if a.dtype != torch.bool:
+        raise TypeError(f"is_anomaly must be a bool tensor (True = anomaly), got {a.dtype}")
+    if s.shape != a.shape or s.dim() != 1:
+        raise ValueError(f"scores and is_anomaly must be 1-D of the same length, got "
+                         f"{tuple(s.shape)} and {tuple(a.shape)}")
+    flagged = s > threshold
+    return np.array([[int((~a & ~flagged).sum()), int((~a & flagged).sum())],
+                     [int((a & ~flagged).sum()), int((a & flagged).sum())]])
+
+
+@torch.no_grad()
+def conv_features(model: nn.Module, x: torch.Tensor, batch_size: int = 1000
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """A :class:`~course_utils.models.ConvAutoencoder`'s code ``z`` and its pooled 7x7 feature maps.
+
+    Returns ``(z, h)`` with ``z`` of shape ``(N, latent_dim)`` and ``h`` the last convolution's
+    output, average-pooled to 3x3 and flattened: ``(N, channels * 9)``.
+    """
+    encoder = getattr(model, "encoder", None)
+    if not isinstance(encoder, nn.Sequential) or len(encoder) != 6:
+        raise TypeError("conv_features expects a course_utils.models.ConvAutoencoder "
+                        f"(conv, relu, conv, relu, flatten, linear), got {type(model).__name__}")
+    x = as_float_tensor(x, "x", ndim=4)
+    device = next(model.parameters()).device
+    model.eval()
+    zs, hs = [], []
+    for i in range(0, len(x), batch_size):
+        h = encoder[:4](x[i:i + batch_size].to(device))
+        zs.append(encoder[4:](h).cpu())
+        hs.append(nn.functional.avg_pool2d(h, 2).flatten(1).cpu())
+    return torch.cat(zs), torch.cat(hs)
+
+
+def autoencoder_scores(model: nn.Module, data: OneClassData, k: int = 5
+                       ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """Anomaly scores of a conv AE trained on ``data.x_train``: ``{name: (val, test)}``.
+
+    * ``"error"``: reconstruction error (the lecture's score);
+    * ``"code kNN"``: distance of the code to its ``k`` nearest normal training codes;
+    * ``"feature kNN"``: the same on the encoder's pooled feature maps;
+    * ``"combined"``: the three standardised on normal validation images and added.
+    Higher means more anomalous. ``val`` scores are for normal validation images.
+    """
+    if not isinstance(data, OneClassData):
+        raise TypeError(f"data must be a OneClassData (from anomaly.one_class), got {type(data).__name__}")
+    z_train, h_train = conv_features(model, data.x_train)
+    z_val, h_val = conv_features(model, data.x_val)
+    z_test, h_test = conv_features(model, data.x_test)
+    scores = {
+        "error": (reconstruction_error(model, data.x_val), reconstruction_error(model, data.x_test)),
+        "code kNN": (knn_distance(z_train, z_val, k), knn_distance(z_train, z_test, k)),
+        "feature kNN": (knn_distance(h_train, h_val, k), knn_distance(h_train, h_test, k)),
+    }
+    scores["combined"] = tuple(sum(standardize(s[i], s[0]) for s in scores.values()) for i in (0, 1))
+    return scores
+
+
+# The detector used by notebook 07 and by `make bench` (scripts/anomaly_bench.py): about 20 s of
+# training on one class (~5000 images) on two CPU cores. Chosen on normal validation images of
+# the benchmark's classes, never on test data.
+AE_ARGS = {"latent_dim": 32, "channels": (32, 64)}
+FIT_ARGS = {"epochs": 15, "batch_size": 64, "lr": 2e-3, "cosine": True}
+
+
+def pca_k_for_variance(singular_values: torch.Tensor, fraction: float = 0.9) -> int:
+    """Smallest ``k`` whose top-``k`` principal directions hold ``fraction`` of the variance."""
+    s = as_float_tensor(singular_values, "singular_values", ndim=1)
+    if not (isinstance(fraction, (int, float)) and 0 < fraction <= 1):
+        raise ValueError(f"fraction must be in (0, 1], got {fraction!r}")
+    explained = (s.double() ** 2).cumsum(0) / (s.double() ** 2).sum()
+    return int(torch.searchsorted(explained, torch.tensor(fraction, dtype=torch.float64) - 1e-12)) + 1
