@@ -24,6 +24,13 @@ def _ok(message: str) -> None:
     print(f"Correct! {message}")
 
 
+def _require(value, name: str) -> None:
+    """A result the student's cell should have set is still missing (the stub was left in place)."""
+    if value is None:
+        _fail(f"{name} is not set yet", "replace `raise NotImplementedError()` in the cell above "
+              "with your code, and run that cell again")
+
+
 def _call(fn: Callable, *args):
     if not callable(fn):
         _fail(f"expected a function, got {type(fn).__name__}", "pass the function itself, "
@@ -398,3 +405,260 @@ def check_reparameterize(reparameterize: Callable) -> None:
         _fail(f"your samples have standard deviation {std:.2f}; expected 0.5",
               "std = torch.exp(0.5 * logvar)")
     _ok("The randomness sits in eps, so gradients reach mu and logvar.")
+
+
+def check_per_image_error(per_image_error: Callable) -> None:
+    """Exercise 1 of notebook 07: one reconstruction error per image, summed over its pixels."""
+    g = torch.Generator().manual_seed(7)
+    x, x_hat = torch.rand(6, 1, 28, 28, generator=g), torch.rand(6, 1, 28, 28, generator=g)
+    want = (x - x_hat).pow(2).flatten(1).sum(1)
+    got = _call(per_image_error, x, x_hat)
+    if not isinstance(got, torch.Tensor):
+        _fail(f"per_image_error should return a torch.Tensor, got {type(got).__name__}",
+              "stay in PyTorch: (x - x_hat).pow(2) ...")
+    if got.numel() == 1:
+        _fail("you return a single number for the whole batch", "an anomaly score needs one "
+              "number per image: sum over every dimension except the first, .flatten(1).sum(1)")
+    if got.shape != want.shape:
+        _fail(f"per_image_error returns shape {tuple(got.shape)}; expected (6,), one per image",
+              "flatten each image first, then sum over dim=1")
+    if torch.allclose(got, want / 784, rtol=1e-4):
+        _fail("you averaged over the pixels", "this ranks images the same way, but the course "
+              "reports the summed squared error: .sum(1) instead of .mean(1)")
+    if torch.allclose(got, (x - x_hat).abs().flatten(1).sum(1), rtol=1e-4):
+        _fail("you summed absolute differences", "square the differences: .pow(2)")
+    if not torch.allclose(got, want, rtol=1e-4):
+        _fail("your values differ from the summed squared error", "(x - x_hat).pow(2).flatten(1).sum(1)")
+    _ok("One score per image: the larger it is, the worse the model represents that image.")
+
+
+def check_threshold_for_fpr(threshold_for_fpr: Callable) -> None:
+    """Exercise 2 of notebook 07: the threshold that flags a fraction fpr of normal images."""
+    normal = torch.randn(2000, generator=torch.Generator().manual_seed(8))
+    for fpr in (0.05, 0.2):
+        got = float(_call(threshold_for_fpr, normal, fpr))
+        flagged = (normal > got).float().mean().item()
+        if abs(flagged - fpr) <= 0.002:
+            continue
+        if abs(flagged - (1 - fpr)) <= 0.002:
+            _fail(f"with fpr = {fpr} your threshold flags {flagged:.1%} of normal images",
+                  "false positives are the normal images ABOVE the threshold: take the "
+                  "(1 - fpr) quantile, torch.quantile(scores, 1 - fpr)")
+        _fail(f"with fpr = {fpr} your threshold flags {flagged:.1%} of normal images, expected "
+              f"{fpr:.0%}", "use only the normal validation scores: torch.quantile(scores, 1 - fpr)")
+    _ok("The threshold comes from normal validation data only; the test set is never used to choose it.")
+
+
+def check_auroc_by_ranking(auroc_by_ranking: Callable) -> None:
+    """Exercise 3 of notebook 07: AUROC as P(anomaly's score > normal's score), ties half."""
+    g = torch.Generator().manual_seed(9)
+    scores = torch.cat([torch.randn(300, generator=g), torch.randn(200, generator=g) + 1.0])
+    scores[::7] = scores[::7].round()  # some ties
+    is_anomaly = torch.arange(500) >= 300
+    a, n = scores[is_anomaly], scores[~is_anomaly]
+    diff = a[:, None] - n[None, :]
+    want = ((diff > 0).double().mean() + 0.5 * (diff == 0).double().mean()).item()
+    got = float(_call(auroc_by_ranking, scores, is_anomaly))
+    if abs(got - want) < 1e-6:
+        _ok(f"AUROC = {want:.4f}: the chance that a random anomaly outscores a random normal "
+            "image; 0.5 is guessing. It equals sklearn.metrics.roc_auc_score.")
+        return
+    if abs(got - (1 - want)) < 1e-6:
+        _fail(f"you return {got:.4f}, which is 1 - AUROC", "count pairs where the ANOMALY has "
+              "the higher score")
+    if abs(got - (diff > 0).double().mean().item()) < 1e-6:
+        _fail(f"you return {got:.4f}; ties are not counted", "a tied pair counts one half")
+    if not 0 <= got <= 1:
+        _fail(f"you return {got:.4f}, which is not a probability", "divide the count of "
+              "pairs by the number of (anomaly, normal) pairs")
+    _fail(f"you return {got:.4f}, expected {want:.4f}", "compare every anomaly score with every "
+          "normal score: a[:, None] - n[None, :]")
+
+
+# --- Assignments (notebooks/assignments/) -------------------------------------------------------
+
+def check_conv_autoencoder(model_class: Callable[[], nn.Module], latent_dim: int) -> None:
+    """Assignment 1: ``model_class()`` is a convolutional autoencoder with a ``latent_dim`` bottleneck."""
+    model = _call(model_class)
+    if not isinstance(model, nn.Module):
+        _fail(f"ConvAE() should build a torch.nn.Module, got {type(model).__name__}",
+              "pass the class itself to the check, and subclass nn.Module")
+    for part in ("encoder", "decoder"):
+        if not isinstance(getattr(model, part, None), nn.Module):
+            _fail(f"the model has no .{part}", f"assign self.{part} = nn.Sequential(...) in __init__")
+    if not any(isinstance(m, nn.Conv2d) for m in model.encoder.modules()):
+        _fail("the encoder has no nn.Conv2d layer", "this is the convolutional assignment: "
+              "start the encoder with nn.Conv2d(1, 16, 3, stride=2, padding=1)")
+    x = torch.rand(64, 1, 28, 28, generator=torch.Generator().manual_seed(11))
+    model.eval()
+    with torch.no_grad():
+        z = model.encoder(x)
+        if tuple(z.shape) != (64, latent_dim):
+            hint = ("flatten the feature maps and end the encoder with nn.Linear(..., "
+                    f"{latent_dim})") if z.dim() != 2 else f"the last encoder layer must output {latent_dim} numbers"
+            _fail(f"your encoder returns shape {tuple(z.shape)}; the bottleneck should be "
+                  f"(64, {latent_dim})", hint)
+        out = model(x)
+    if tuple(out.shape) != (64, 1, 28, 28):
+        _fail(f"your model returns shape {tuple(out.shape)} for input (64, 1, 28, 28)",
+              "the decoder must undo the encoder: nn.Linear back to c x 7 x 7, nn.Unflatten, then "
+              "ConvTranspose2d(..., 3, stride=2, padding=1, output_padding=1) twice")
+    if out.min() < 0 or out.max() > 1:
+        _fail(f"the outputs range over [{out.min():.2f}, {out.max():.2f}]; pixels are in [0, 1]",
+              "end the decoder with nn.Sigmoid()")
+    _ok(f"{count_parameters(model):,} parameters, a {latent_dim}-number bottleneck.")
+
+
+def check_reconstruction_target(model: nn.Module, x_test: torch.Tensor, target: float) -> float:
+    """Assignment 1: the trained model's test MSE must be at most ``target``; returns the MSE."""
+    _require(model, "model")
+    if not isinstance(model, nn.Module):
+        _fail(f"model should be your trained network, got {type(model).__name__}",
+              "model = ConvAE(), then train.fit(model, ...)")
+    model.eval()
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        x_hat = torch.cat([model(x_test[i:i + 1000].to(device)).cpu() for i in range(0, len(x_test), 1000)])
+    mse = (x_hat - x_test).pow(2).mean().item()
+    if mse > target:
+        if mse > 0.05:
+            _fail(f"your test MSE is {mse:.4f}, far above the target {target}",
+                  "is the model trained at all? Check that train.fit ran on x_train and that the "
+                  "loss went down")
+        _fail(f"your test MSE is {mse:.4f}; the target is at most {target}",
+              "train for a few more epochs, or use cosine=True with lr=2e-3")
+    _ok(f"test MSE {mse:.4f} <= {target}.")
+    return mse
+
+
+def check_beta_vae_loss(beta_vae_loss: Callable) -> None:
+    """Assignment 2: summed BCE per image plus beta times the KL, averaged over the batch."""
+    from .vae import kl_divergence as gaussian_kl
+    g = torch.Generator().manual_seed(12)
+    x = torch.rand(8, 1, 28, 28, generator=g)
+    x_hat = torch.rand(8, 1, 28, 28, generator=g) * 0.98 + 0.01
+    mu, logvar = torch.randn(8, 4, generator=g), torch.randn(8, 4, generator=g)
+    bce = torch.nn.functional.binary_cross_entropy(x_hat, x, reduction="sum") / 8
+    kl = gaussian_kl(mu, logvar).mean()
+    for beta in (0.5, 1.0, 4.0):
+        got = float(_call(beta_vae_loss, (x_hat, mu, logvar), x, beta))
+        want = (bce + beta * kl).item()
+        if abs(got - want) < 1e-3 * abs(want):
+            continue
+        if abs(got - (bce / 784 + beta * kl).item()) < 1e-3 * abs(want):
+            _fail(f"with beta = {beta} you return {got:.2f}, expected {want:.2f}",
+                  "sum the cross-entropy over the pixels (reduction='sum') and divide by the "
+                  "batch size; a mean over pixels is beta = 784 in disguise")
+        if abs(got - (beta * bce + kl).item()) < 1e-3 * abs(want):
+            _fail(f"with beta = {beta} you return {got:.2f}, expected {want:.2f}",
+                  "beta multiplies the KL term, not the reconstruction")
+        if abs(got - 8 * want) < 1e-3 * abs(8 * want):
+            _fail(f"with beta = {beta} you return {got:.2f}, 8 times too large for a batch of 8",
+                  "average over the batch: nats per image")
+        _fail(f"with beta = {beta} you return {got:.2f}, expected {want:.2f}",
+              "BCE summed over pixels / batch size + beta * KL averaged over the batch")
+    _ok("beta = 1 is the ELBO; beta > 1 trades reconstruction for a simpler code.")
+
+
+def check_reconstruction_and_kl(reconstruction_and_kl: Callable, model: nn.Module,
+                                x: torch.Tensor) -> None:
+    """Assignment 2: mean reconstruction BCE (summed over pixels) and mean KL, in nats."""
+    from .vae import kl_divergence as gaussian_kl
+    model.eval()
+    with torch.no_grad():
+        x_hat, mu, logvar = model(x)
+        want = ((torch.nn.functional.binary_cross_entropy(x_hat, x, reduction="sum") / len(x)).item(),
+                gaussian_kl(mu, logvar).mean().item())
+    got = _call(reconstruction_and_kl, model, x)
+    if not (isinstance(got, tuple) and len(got) == 2):
+        _fail(f"expected a pair (reconstruction, kl), got {type(got).__name__}",
+              "return two numbers: return recon.item(), kl.item()")
+    recon, kl = map(float, got)
+    if abs(recon - want[0]) > 1e-3 * want[0] + 1e-3:
+        _fail(f"reconstruction {recon:.2f} nats, expected {want[0]:.2f}",
+              "binary cross-entropy summed over the pixels, averaged over the images; use the "
+              "model in eval mode (model.eval()) so that z = mu")
+    if abs(kl - want[1]) > 1e-3 * want[1] + 1e-3:
+        _fail(f"KL {kl:.2f} nats, expected {want[1]:.2f}",
+              "vae.kl_divergence(mu, logvar) gives one value per image: take .mean()")
+    _ok(f"reconstruction {want[0]:.1f} + KL {want[1]:.1f} = {sum(want):.1f} nats per image.")
+
+
+def check_beta_tradeoff(results: dict) -> None:
+    """Assignment 2: ``{beta: (reconstruction, kl)}``; KL falls and reconstruction rises with beta."""
+    if not isinstance(results, dict) or len(results) < 3:
+        _fail("results should be a dict {beta: (reconstruction, kl)} with at least three betas",
+              "train one model per beta, e.g. betas = [0.5, 1, 4], and store the test numbers")
+    betas = sorted(results)
+    if betas[0] >= 1 or betas[-1] <= 1:
+        _fail(f"your betas are {betas}", "include a beta below 1 and one above 1")
+    kls = [results[b][1] for b in betas]
+    recons = [results[b][0] for b in betas]
+    if any(k2 >= k1 for k1, k2 in zip(kls, kls[1:])):
+        _fail(f"the KL does not fall as beta grows: {dict(zip(betas, [round(k, 1) for k in kls]))}",
+              "pass beta to your loss (loss_fn=lambda out, x: beta_vae_loss(out, x, beta)) and "
+              "retrain a fresh model for each beta")
+    if recons[-1] <= recons[0]:
+        _fail("the reconstruction error does not grow from the smallest to the largest beta",
+              "measure both on the same test images, in eval mode")
+    _ok("Larger beta: less information in the code (lower KL), blurrier reconstructions.")
+
+
+def check_one_class_split(x_normal_train: torch.Tensor, is_anomaly: torch.Tensor, train_set,
+                          test_set, normal_class: int) -> None:
+    """Assignment 3: training images of the normal class only; test labels True for anomalies."""
+    _require(x_normal_train, "x_normal_train")
+    _require(is_anomaly, "is_anomaly")
+    want_train = train_set.x[train_set.y == normal_class]
+    if not isinstance(x_normal_train, torch.Tensor) or x_normal_train.shape != want_train.shape:
+        shape = tuple(x_normal_train.shape) if isinstance(x_normal_train, torch.Tensor) else None
+        _fail(f"x_normal_train has shape {shape}; expected {tuple(want_train.shape)}",
+              f"keep only the training images of class {normal_class}: "
+              f"train_set.x[train_set.y == {normal_class}]")
+    if not torch.equal(x_normal_train, want_train):
+        _fail("x_normal_train holds the right number of images, but not the right ones",
+              "select with the labels of the same split: train_set.y")
+    if not isinstance(is_anomaly, torch.Tensor) or is_anomaly.dtype != torch.bool:
+        _fail("is_anomaly should be a bool tensor", "test_set.y != normal_class")
+    if torch.equal(is_anomaly, test_set.y == normal_class):
+        _fail("is_anomaly is True for the normal class", "anomalies are the OTHER classes: use !=")
+    if not torch.equal(is_anomaly, test_set.y != normal_class):
+        _fail("is_anomaly does not match the test labels", "test_set.y != normal_class")
+    _ok(f"{len(want_train)} normal training images; {int(is_anomaly.sum())} anomalies among "
+        f"{len(is_anomaly)} test images.")
+
+
+def check_threshold_value(threshold: float, normal_val_scores: torch.Tensor, fpr: float,
+                          test_scores: torch.Tensor | None = None) -> None:
+    """Assignment 3: a threshold flagging a fraction ``fpr`` of the normal validation scores."""
+    _require(threshold, "threshold")
+    flagged = (normal_val_scores > float(threshold)).float().mean().item()
+    if test_scores is not None and abs(float(threshold) - torch.quantile(test_scores, 1 - fpr).item()) < 1e-6:
+        _fail("your threshold is a quantile of the TEST scores", "choose it on the normal "
+              "validation scores; the test set is only for measuring")
+    tolerance = max(2.0 / len(normal_val_scores), 0.002)
+    if abs(flagged - fpr) > tolerance:
+        if abs(flagged - (1 - fpr)) <= tolerance:
+            _fail(f"your threshold flags {flagged:.1%} of normal validation images",
+                  f"take the (1 - fpr) quantile: torch.quantile(scores, {1 - fpr})")
+        _fail(f"your threshold flags {flagged:.1%} of normal validation images, expected {fpr:.1%}",
+              "torch.quantile(normal_val_scores, 1 - fpr)")
+    _ok(f"{flagged:.1%} of normal validation images above the threshold.")
+
+
+def check_auroc_value(auroc: float, scores: torch.Tensor, is_anomaly: torch.Tensor) -> None:
+    """Assignment 3: the AUROC of ``scores`` for the labels ``is_anomaly``."""
+    from sklearn.metrics import roc_auc_score
+    _require(auroc, "auroc")
+    want = roc_auc_score(is_anomaly.numpy(), scores.numpy())
+    got = float(auroc)
+    if abs(got - want) < 1e-6:
+        _ok(f"AUROC {want:.3f}.")
+        return
+    if abs(got - (1 - want)) < 1e-6:
+        _fail(f"your AUROC {got:.3f} is 1 - the right value", "roc_auc_score(y_true, score) wants "
+              "y_true = True for anomalies and larger scores for anomalies")
+    if got > 1:
+        _fail(f"your AUROC is {got:.3f}", "sklearn returns a fraction between 0 and 1, not a percentage")
+    _fail(f"your AUROC {got:.3f}, expected {want:.3f} for these scores",
+          "sklearn.metrics.roc_auc_score(is_anomaly, scores)")

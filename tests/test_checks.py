@@ -186,3 +186,141 @@ def test_vae_exercises():
         checks.check_reparameterize(lambda mu, lv: mu + torch.exp(lv) * torch.randn_like(mu))
     with pytest.raises(checks.ExerciseFeedback, match="no gradient"):
         checks.check_reparameterize(lambda mu, lv: torch.normal(mu.detach(), torch.exp(0.5 * lv.detach())))
+
+
+def test_anomaly_exercises(capsys):
+    checks.check_per_image_error(lambda x, y: (x - y).pow(2).flatten(1).sum(1))
+    with pytest.raises(checks.ExerciseFeedback, match="single number"):
+        checks.check_per_image_error(lambda x, y: (x - y).pow(2).sum())
+    with pytest.raises(checks.ExerciseFeedback, match="averaged over the pixels"):
+        checks.check_per_image_error(lambda x, y: (x - y).pow(2).flatten(1).mean(1))
+    with pytest.raises(checks.ExerciseFeedback, match="square the differences"):
+        checks.check_per_image_error(lambda x, y: (x - y).abs().flatten(1).sum(1))
+
+    checks.check_threshold_for_fpr(lambda s, f: torch.quantile(s, 1 - f).item())
+    with pytest.raises(checks.ExerciseFeedback, match=r"\(1 - fpr\) quantile"):
+        checks.check_threshold_for_fpr(lambda s, f: torch.quantile(s, f).item())
+    with pytest.raises(checks.ExerciseFeedback, match="NotImplementedError"):
+        checks.check_threshold_for_fpr(_stub)
+
+    def ranking(scores, is_anomaly, ties=0.5, flip=False):
+        a, n = scores[is_anomaly], scores[~is_anomaly]
+        d = (n[None, :] - a[:, None]) if flip else (a[:, None] - n[None, :])
+        return ((d > 0).double().mean() + ties * (d == 0).double().mean()).item()
+
+    checks.check_auroc_by_ranking(ranking)
+    assert "roc_auc_score" in capsys.readouterr().out
+    with pytest.raises(checks.ExerciseFeedback, match="1 - AUROC"):
+        checks.check_auroc_by_ranking(lambda s, a: ranking(s, a, flip=True))
+    with pytest.raises(checks.ExerciseFeedback, match="one half"):
+        checks.check_auroc_by_ranking(lambda s, a: ranking(s, a, ties=0.0))
+
+
+def test_assignment_1_checks():
+    from torch import nn
+
+    from course_utils.models import ConvAutoencoder
+
+    checks.check_conv_autoencoder(lambda: ConvAutoencoder(16), latent_dim=16)
+    with pytest.raises(checks.ExerciseFeedback, match=r"encoder returns shape \(64, 32\); the bottleneck should be \(64, 16\)"):
+        checks.check_conv_autoencoder(lambda: ConvAutoencoder(32), latent_dim=16)
+    with pytest.raises(checks.ExerciseFeedback, match="NotImplementedError"):
+        checks.check_conv_autoencoder(_stub, latent_dim=16)
+    with pytest.raises(checks.ExerciseFeedback, match="no nn.Conv2d"):
+        checks.check_conv_autoencoder(lambda: MLPAutoencoder(16), latent_dim=16)
+
+    class NoSigmoid(ConvAutoencoder):
+        def forward(self, x):
+            return 100 * (super().forward(x) - 0.5)
+
+    with pytest.raises(checks.ExerciseFeedback, match="nn.Sigmoid"):
+        checks.check_conv_autoencoder(lambda: NoSigmoid(16), latent_dim=16)
+    four_d = ConvAutoencoder(16)
+    four_d.encoder = nn.Sequential(nn.Conv2d(1, 4, 3, stride=2, padding=1))
+    with pytest.raises(checks.ExerciseFeedback, match="flatten the feature maps"):
+        checks.check_conv_autoencoder(lambda: four_d, latent_dim=16)
+
+    class Shift(nn.Module):  # reconstructs x + delta; the parameter gives it a device
+        def __init__(self, delta):
+            super().__init__()
+            self.delta = delta
+            self.dummy = nn.Parameter(torch.zeros(1))
+
+        def forward(self, x):
+            return x + self.delta
+
+    x = torch.rand(50, 1, 28, 28)
+    assert checks.check_reconstruction_target(Shift(0.0), x, 0.01) == 0.0
+    with pytest.raises(checks.ExerciseFeedback, match="is not set yet"):
+        checks.check_reconstruction_target(None, x, 0.01)
+    with pytest.raises(checks.ExerciseFeedback, match="far above the target"):
+        checks.check_reconstruction_target(Shift(2.0), x, 0.01)
+    with pytest.raises(checks.ExerciseFeedback, match="the target is at most 0.01"):
+        checks.check_reconstruction_target(Shift(0.15), x, 0.01)
+
+
+def test_assignment_2_checks():
+    from torch.nn import functional as F
+
+    from course_utils import vae
+    from course_utils.models import VAE
+
+    def loss(output, x, beta):
+        x_hat, mu, logvar = output
+        return F.binary_cross_entropy(x_hat, x, reduction="sum") / len(x) + beta * vae.kl_divergence(mu, logvar).mean()
+
+    checks.check_beta_vae_loss(loss)
+    with pytest.raises(checks.ExerciseFeedback, match="beta = 784 in disguise"):
+        checks.check_beta_vae_loss(lambda o, x, b: F.binary_cross_entropy(o[0], x) + b * vae.kl_divergence(o[1], o[2]).mean())
+    with pytest.raises(checks.ExerciseFeedback, match="multiplies the KL"):
+        checks.check_beta_vae_loss(lambda o, x, b: b * F.binary_cross_entropy(o[0], x, reduction="sum") / len(x)
+                                   + vae.kl_divergence(o[1], o[2]).mean())
+
+    model, x = VAE(3, 16), torch.rand(20, 1, 28, 28)
+
+    def measure(m, x):
+        m.eval()
+        x_hat, mu, logvar = m(x)
+        return (F.binary_cross_entropy(x_hat, x, reduction="sum") / len(x)).item(), vae.kl_divergence(mu, logvar).mean().item()
+
+    checks.check_reconstruction_and_kl(measure, model, x)
+    with pytest.raises(checks.ExerciseFeedback, match="KL"):
+        checks.check_reconstruction_and_kl(lambda m, x: (measure(m, x)[0], 2 * measure(m, x)[1] + 1), model, x)
+    checks.check_beta_tradeoff({0.5: (250.0, 30.0), 1.0: (255.0, 20.0), 4.0: (280.0, 8.0)})
+    with pytest.raises(checks.ExerciseFeedback, match="does not fall"):
+        checks.check_beta_tradeoff({0.5: (250.0, 30.0), 1.0: (255.0, 31.0), 4.0: (280.0, 8.0)})
+    with pytest.raises(checks.ExerciseFeedback, match="at least three"):
+        checks.check_beta_tradeoff({})
+
+
+def test_assignment_3_checks():
+    from course_utils.data import Split
+
+    g = torch.Generator().manual_seed(0)
+    names = tuple("abc")
+    train_set = Split(torch.rand(30, 1, 28, 28, generator=g), torch.arange(30) % 3, names, "toy", "train")
+    test_set = Split(torch.rand(12, 1, 28, 28, generator=g), torch.arange(12) % 3, names, "toy", "test")
+    x_normal = train_set.x[train_set.y == 2]
+    checks.check_one_class_split(x_normal, test_set.y != 2, train_set, test_set, 2)
+    with pytest.raises(checks.ExerciseFeedback, match="use !="):
+        checks.check_one_class_split(x_normal, test_set.y == 2, train_set, test_set, 2)
+    with pytest.raises(checks.ExerciseFeedback, match="expected \\(10, 1, 28, 28\\)"):
+        checks.check_one_class_split(train_set.x, test_set.y != 2, train_set, test_set, 2)
+    with pytest.raises(checks.ExerciseFeedback, match="is not set yet"):
+        checks.check_one_class_split(None, None, train_set, test_set, 2)
+
+    val, test = torch.randn(1000, generator=g), torch.randn(500, generator=g)
+    checks.check_threshold_value(torch.quantile(val, 0.99).item(), val, 0.01, test)
+    with pytest.raises(checks.ExerciseFeedback, match="TEST scores"):
+        checks.check_threshold_value(torch.quantile(test, 0.99).item(), val, 0.01, test)
+    with pytest.raises(checks.ExerciseFeedback, match=r"\(1 - fpr\) quantile"):
+        checks.check_threshold_value(torch.quantile(val, 0.01).item(), val, 0.01, test)
+
+    labels = torch.rand(500, generator=g) < 0.5
+    from sklearn.metrics import roc_auc_score
+    auroc = roc_auc_score(labels, test)
+    checks.check_auroc_value(auroc, test, labels)
+    with pytest.raises(checks.ExerciseFeedback, match="1 - the right value"):
+        checks.check_auroc_value(1 - auroc, test, labels)
+    with pytest.raises(checks.ExerciseFeedback, match="not a percentage"):
+        checks.check_auroc_value(100 * auroc, test, labels)
