@@ -9,17 +9,7 @@ if "$python" -m course_utils.data prepare; then
     exit 0
 fi
 
-if command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing the offline copy of Fashion-MNIST (Debian package dataset-fashion-mnist)"
-    sudo=""
-    if [ "$(id -u)" != 0 ]; then
-        if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
-            echo "setup: need root to run apt-get; run: sudo apt-get install -y dataset-fashion-mnist" >&2
-            exit 1
-        fi
-    fi
-    $sudo apt-get install -y dataset-fashion-mnist \
-        || { $sudo apt-get update && $sudo apt-get install -y dataset-fashion-mnist; }
+if "$(dirname "$0")/apt-install.sh" dataset-fashion-mnist; then
     "$python" -m course_utils.data prepare && exit 0
 fi
 
