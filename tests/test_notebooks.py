@@ -1,6 +1,7 @@
 """Static checks of the committed notebooks (nbval executes them separately)."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -52,3 +53,24 @@ def test_exercises_have_solutions_and_checks(path):
         assert "checks.check_" in "".join(c["source"]), "checks give feedback, not a bare assert"
     ids = [c["metadata"]["nbgrader"]["grade_id"] for c in solutions + graded]
     assert len(ids) == len(set(ids)), "nbgrader grade_ids must be unique"
+
+
+ASSIGNMENTS = sorted((ROOT / "notebooks" / "assignments").glob("*.ipynb"))
+
+
+def test_there_are_three_assignments():
+    assert len(ASSIGNMENTS) == 3
+
+
+@pytest.mark.parametrize("path", ASSIGNMENTS, ids=lambda p: p.name)
+def test_assignment_points_add_up_and_every_task_is_checked_or_written(path):
+    cells = _load(path)["cells"]
+    meta = [c["metadata"].get("nbgrader", {}) for c in cells]
+    intro = "".join(cells[0]["source"])
+    stated = int(re.search(r"\*\*Points:\*\* (\d+)", intro).group(1))
+    assert sum(m.get("points", 0) for m in meta if m.get("grade")) == stated
+    written = [c for c, m in zip(cells, meta) if m.get("grade") and m.get("solution")]
+    assert written and all(c["cell_type"] == "markdown" for c in written), "a written question"
+    auto = [c for c, m in zip(cells, meta) if m.get("grade") and not m.get("solution")]
+    assert len(auto) >= 2 and all("checks.check_" in "".join(c["source"]) for c in auto)
+    assert "seed_everything" in "".join(cells[1]["source"]), "the first code cell is the setup cell"
