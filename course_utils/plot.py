@@ -58,10 +58,12 @@ def image_grid(x: torch.Tensor, ncols: int = 8, titles: Sequence[str] | None = N
     return fig
 
 
-def reconstruction_rows(rows: Mapping[str, torch.Tensor], size: float = 1.1) -> plt.Figure:
+def reconstruction_rows(rows: Mapping[str, torch.Tensor], size: float = 1.1,
+                        title: str | None = None) -> plt.Figure:
     """One labelled row per entry, e.g. ``{"original": x, "k = 8": x_hat}``; all rows the same length.
 
-    Introduced in notebook 01.
+    The layout is computed, not searched for (no ``tight_layout``): the interactive demos redraw
+    this figure on every slider move. Introduced in notebook 01.
     """
     if not isinstance(rows, Mapping) or not rows:
         raise TypeError("rows must be a non-empty dict {label: images}")
@@ -70,13 +72,19 @@ def reconstruction_rows(rows: Mapping[str, torch.Tensor], size: float = 1.1) -> 
     if len(lengths) != 1:
         raise ValueError(f"all rows must hold the same number of images, got "
                          f"{ {label: len(x) for label, x in tensors.items()} }")
-    n = lengths.pop()
-    fig, axes = plt.subplots(len(tensors), n, figsize=(size * n, size * len(tensors)), squeeze=False)
+    n, m = lengths.pop(), len(tensors)
+    label_in = 0.08 + 0.075 * max(len(line) for label in tensors for line in str(label).splitlines())
+    title_in = 0.35 if title else 0.0
+    width, height = size * n + label_in + 0.05, size * m + title_in + 0.05
+    fig, axes = plt.subplots(m, n, figsize=(width, height), squeeze=False)
     for r, (label, x) in enumerate(tensors.items()):
         for c in range(n):
             _show(axes[r, c], x[c])
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
-    fig.tight_layout()
+    fig.subplots_adjust(left=label_in / width, right=1 - 0.05 / width, bottom=0.05 / height,
+                        top=1 - title_in / height - 0.02 / height, wspace=0.06, hspace=0.06)
+    if title:
+        fig.suptitle(title, fontsize=10, y=1 - 0.08 / height, va="top")
     return fig
 
 

@@ -54,10 +54,8 @@ def pca_reconstruction_figure(pca: PCA, x: torch.Tensor, k: int) -> plt.Figure:
     x = images(x)
     k = positive_int(k, "k", maximum=pca.components.shape[1])
     x_hat = pca.reconstruct(x, k)
-    fig = plot.reconstruction_rows({"original": x, f"k = {k}": x_hat})
-    fig.suptitle(f"PCA with k = {k}: test MSE {reconstruction_mse(x, x_hat):.4f}", fontsize=10)
-    fig.tight_layout()
-    return fig
+    return plot.reconstruction_rows({"original": x, f"k = {k}": x_hat},
+                                    title=f"PCA with k = {k}: test MSE {reconstruction_mse(x, x_hat):.4f}")
 
 
 def pca_k_slider(pca: PCA, x: torch.Tensor, k: int = 16, k_max: int = 256):
