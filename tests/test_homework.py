@@ -51,16 +51,19 @@ def test_student_version_has_no_solution_no_hidden_test_no_output(path, generate
     source, student = _pairs(path, generated)
     student_text = "\n".join(c.source for c in student.cells)
     assert "BEGIN SOLUTION" not in student_text and "HIDDEN TESTS" not in student_text
-    hidden = []
+    hidden, public = [], []
     for cell in source.cells:
+        text = cell.source
         for marker, end in [("### BEGIN SOLUTION", "### END SOLUTION"),
                             ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")]:
-            text = cell.source
             while marker in text:
-                start = text.index(marker) + len(marker)
-                hidden += [line.strip() for line in text[start:text.index(end, start)].splitlines()]
-                text = text[text.index(end, start):]
-    hidden = [line for line in hidden if len(line) > 12]  # skip trivial lines such as "return x"
+                start = text.index(marker)
+                stop = text.index(end, start) + len(end)
+                hidden += [line.strip() for line in text[start + len(marker):stop - len(end)].splitlines()]
+                text = text[:start] + text[stop:]
+        public.append(text)
+    public_text = "\n".join(public)  # what students are meant to see, e.g. a line quoted in a task
+    hidden = [line for line in hidden if len(line) > 12 and line not in public_text]
     assert hidden, "every notebook has solution code"
     leaked = [line for line in hidden if line in student_text]
     assert not leaked, f"solution or hidden-test code in the student version: {leaked[:3]}"
