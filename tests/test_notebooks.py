@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("**/*.ipynb")) + sorted((ROOT / "slides").glob("**/*.ipynb"))
+NOTEBOOKS = [p for folder in ("notebooks", "slides") for p in sorted((ROOT / folder).glob("**/*.ipynb"))
+             if ".ipynb_checkpoints" not in p.parts]  # JupyterLab's autosave copies are not ours
 COURSE = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
