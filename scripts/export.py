@@ -123,14 +123,27 @@ def executed_student_version(source: Path, student: Path) -> nbformat.NotebookNo
 
 
 def summary(nb: nbformat.NotebookNode) -> dict[str, str | list[str]]:
-    """Title, lecture topic, learning objectives and run time from a notebook's first cell."""
+    """Title, lecture topic, learning objectives and run time from a notebook's first cell.
+
+    Assignments have no objectives list: their exercise headings stand in, and their points and
+    the notebooks they build on stand in for the lecture topic.
+    """
     text = nb.cells[0].source
     title = text.splitlines()[0].lstrip("# ").strip()
-    objectives = re.findall(r"^- (.+(?:\n  .+)*)", text.split("**Learning objectives.**")[-1], re.M)
-    lecture = re.search(r"\*\*Lecture\.\*\* (.+?)\n", text + "\n")
-    run_time = re.search(r"\*\*Run time:\*\* (.+?)(?:\n\n|$)", text, re.S)
+    if "**Learning objectives.**" in text:
+        objectives = re.findall(r"^- (.+(?:\n  .+)*)", text.split("**Learning objectives.**")[-1], re.M)
+        lecture = re.search(r"\*\*Lecture\.\*\* (.+?)(?=\*\*Run time|\n\n|$)", text, re.S)
+        topic = lecture.group(1) if lecture else ""
+    else:
+        objectives = [c.source.splitlines()[0].lstrip("# ") for c in nb.cells
+                      if c.cell_type == "markdown" and c.source.startswith("## Exercise")]
+        points = re.search(r"\*\*Points:\*\* (\d+)", text)
+        builds = re.search(r"(Builds on notebooks? \d+(?: and \d+)*)", text)
+        topic = "Homework" + (f", {points.group(1)} points" if points else "") + \
+            (f". {builds.group(1).strip()}." if builds else "")
+    run_time = re.search(r"\*\*Run time:\*\* (.+?\.)(?:\s|$)", text, re.S)
     return {"title": title, "objectives": [" ".join(o.split()) for o in objectives],
-            "lecture": lecture.group(1).strip() if lecture else "",
+            "lecture": " ".join(topic.split()),
             "run_time": " ".join(run_time.group(1).split()) if run_time else ""}
 
 
