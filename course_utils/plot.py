@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 
 from ._validate import as_float_tensor, images, positive_int
@@ -58,12 +59,21 @@ def image_grid(x: torch.Tensor, ncols: int = 8, titles: Sequence[str] | None = N
     return fig
 
 
+GAP = 2  # blank pixels between the images of a row in reconstruction_rows
+
+
+def tile(row: np.ndarray, i: int, size: int = 28) -> np.ndarray:
+    """Image ``i`` of a row drawn by :func:`reconstruction_rows` (``fig.axes[r].images[0]``)."""
+    return np.asarray(row)[:, i * (size + GAP):i * (size + GAP) + size]
+
+
 def reconstruction_rows(rows: Mapping[str, torch.Tensor], size: float = 1.1,
                         title: str | None = None) -> plt.Figure:
     """One labelled row per entry, e.g. ``{"original": x, "k = 8": x_hat}``; all rows the same length.
 
-    The layout is computed, not searched for (no ``tight_layout``): the interactive demos redraw
-    this figure on every slider move. Introduced in notebook 01.
+    Each row is one image strip in one axes (:func:`tile` cuts an image back out), and the layout
+    is computed, not searched for: the interactive demos redraw this figure on every slider move,
+    and twenty small axes cost more than the pixels. Introduced in notebook 01.
     """
     if not isinstance(rows, Mapping) or not rows:
         raise TypeError("rows must be a non-empty dict {label: images}")
@@ -73,16 +83,28 @@ def reconstruction_rows(rows: Mapping[str, torch.Tensor], size: float = 1.1,
         raise ValueError(f"all rows must hold the same number of images, got "
                          f"{ {label: len(x) for label, x in tensors.items()} }")
     n, m = lengths.pop(), len(tensors)
+    channels = {x.shape[1] for x in tensors.values()}
+    if channels != {1}:
+        raise ValueError(f"reconstruction_rows draws grey images (N, 1, H, W), got {channels} channels")
     label_in = 0.08 + 0.075 * max(len(line) for label in tensors for line in str(label).splitlines())
     title_in = 0.35 if title else 0.0
     width, height = size * n + label_in + 0.05, size * m + title_in + 0.05
-    fig, axes = plt.subplots(m, n, figsize=(width, height), squeeze=False)
-    for r, (label, x) in enumerate(tensors.items()):
+    fig, axes = plt.subplots(m, 1, figsize=(width, height), squeeze=False)
+    cmap = plt.get_cmap("gray").with_extremes(bad="white")
+    for ax, (label, x) in zip(axes[:, 0], tensors.items()):
+        h, w = x.shape[2:]
+        strip = np.full((h, n * (w + GAP) - GAP), np.nan, dtype=np.float32)
         for c in range(n):
-            _show(axes[r, c], x[c])
-        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+            strip[:, c * (w + GAP):c * (w + GAP) + w] = x[c, 0].numpy()
+        ax.imshow(np.ma.masked_invalid(strip), cmap=cmap, vmin=0, vmax=1, aspect="equal",
+                  interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
     fig.subplots_adjust(left=label_in / width, right=1 - 0.05 / width, bottom=0.05 / height,
-                        top=1 - title_in / height - 0.02 / height, wspace=0.06, hspace=0.06)
+                        top=1 - title_in / height - 0.02 / height, hspace=0.08)
     if title:
         fig.suptitle(title, fontsize=10, y=1 - 0.08 / height, va="top")
     return fig

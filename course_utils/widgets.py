@@ -165,7 +165,7 @@ def threshold_figure(scores: torch.Tensor, is_anomaly: torch.Tensor, threshold: 
     ax_roc.plot([0, 1], [0, 1], ":", color="gray")
     ax_roc.set(xlabel="false-positive rate", ylabel="true-positive rate", title="test set")
     ax_roc.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.14, top=0.92, wspace=0.35)  # fixed: fast
     return fig
 
 

@@ -21,9 +21,12 @@ def test_image_grid_accepts_flat_vectors(images):
 
 def test_reconstruction_rows_and_clipping(images):
     fig = plot.reconstruction_rows({"original": images[:5], "k = 2": images[:5] * 1.5 - 0.2})
-    assert len(fig.axes) == 10
+    assert len(fig.axes) == 2  # one image strip per row
     assert fig.axes[0].get_ylabel() == "original"
-    shown = fig.axes[5].images[0].get_array()
+    assert torch.allclose(torch.from_numpy(plot.tile(fig.axes[0].images[0].get_array(), 4)),
+                          images[4, 0])
+    shown = fig.axes[1].images[0].get_array()
+    assert shown.shape == (28, 5 * 28 + 4 * plot.GAP) and shown.mask.sum() == 28 * 4 * plot.GAP
     assert shown.min() >= 0.0 and shown.max() <= 1.0
 
 
