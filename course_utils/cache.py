@@ -110,8 +110,12 @@ def _check_name(name: str) -> str:
 def paths(name: str, model: nn.Module, spec: dict, cache_dir: str | Path | None = None
           ) -> tuple[Path, Path]:
     """The weight file and its metadata file for this model and spec."""
+    return _paths(name, cache_key(model, spec), cache_dir)
+
+
+def _paths(name: str, key: dict, cache_dir: str | Path | None) -> tuple[Path, Path]:
     root = Path(cache_dir) if cache_dir is not None else config.cache_dir()
-    stem = f"{_check_name(name)}-{_digest(cache_key(model, spec))[:16]}"
+    stem = f"{_check_name(name)}-{_digest(key)[:16]}"
     return root / f"{stem}.pt", root / f"{stem}.json"
 
 
@@ -177,7 +181,7 @@ def train_or_load(name: str, build: Callable[[], nn.Module],
         if not isinstance(model, nn.Module):
             raise TypeError(f"build() must return a torch.nn.Module, got {type(model).__name__}")
         key = cache_key(model, spec)
-        weights, meta_path = paths(name, model, spec, cache_dir)
+        weights, meta_path = _paths(name, key, cache_dir)
         history = _try_load(model, weights, meta_path, key)
         if history is not None:
             if verbose:

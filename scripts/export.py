@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import argparse
 import html
-import importlib.util
 import os
 import re
 import shutil
 import sys
 from pathlib import Path
 
+import homework  # scripts/homework.py, next to this file
 import nbformat
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter, SlidesExporter
@@ -88,13 +88,6 @@ def export_slides(out: Path, execute: bool = True) -> Path:
 
 
 # ------------------------------------------------------------------------------------- site
-
-
-def _homework():
-    spec = importlib.util.spec_from_file_location("homework", ROOT / "scripts" / "homework.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def execute_until_first_exercise(nb: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNode:
@@ -187,7 +180,6 @@ as students receive them: the worked solutions are for instructors.</p>
 
 
 def export_site(out: Path) -> list[Path]:
-    homework = _homework()
     students = ROOT / "build" / "homework"
     sources = homework.sources()
     if not all((students / s.name).exists() and (students / s.name).stat().st_mtime > s.stat().st_mtime

@@ -20,11 +20,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = ROOT / "build" / "nbgrader"
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
-CONFIG = f'''c = get_config()  # noqa: F821 (nbgrader's config loader defines it)
-c.CourseDirectory.root = {str(COURSE)!r}
-c.ClearSolutions.code_stub = {{"python": {STUB!r}}}
-c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
-'''
+
+
+def nbgrader_config(course: Path) -> str:
+    """nbgrader_config.py for the course folder ``course``: our stub text for solutions."""
+    return (f"c = get_config()  # noqa: F821 (nbgrader's config loader defines it)\n"
+            f"c.CourseDirectory.root = {str(course)!r}\n"
+            f"c.ClearSolutions.code_stub = {{'python': {STUB!r}}}\n"
+            "c.ClearSolutions.text_stub = 'YOUR ANSWER HERE'\n")
 
 
 def sources() -> list[Path]:
@@ -37,7 +40,7 @@ def generate(out: Path, course: Path = COURSE) -> list[Path]:
     """Run nbgrader generate_assignment for every source; returns the student notebooks in ``out``."""
     shutil.rmtree(course, ignore_errors=True)
     course.mkdir(parents=True)
-    (course / "nbgrader_config.py").write_text(CONFIG.replace(repr(str(COURSE)), repr(str(course))))
+    (course / "nbgrader_config.py").write_text(nbgrader_config(course))
     names = []
     for path in sources():
         (course / "source" / path.stem).mkdir(parents=True)

@@ -1,6 +1,12 @@
+import sys
+from pathlib import Path
+
 import matplotlib
 import pytest
 import torch
+
+# The build scripts (scripts/export.py, scripts/homework.py) are tested as modules.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
 matplotlib.use("Agg")
 

@@ -8,18 +8,15 @@ the notebooks (`make student`).
 """
 
 import copy
-import importlib.util
 from pathlib import Path
 
+import homework
 import nbformat
 import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("homework", ROOT / "scripts" / "homework.py")
-homework = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(homework)
 SOURCES = homework.sources()
 EXECUTED = ROOT / "build" / "executed"
 

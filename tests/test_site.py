@@ -1,15 +1,12 @@
 """The course map of the site is read from the notebooks' first cells (scripts/export.py)."""
 
-import importlib.util
 from pathlib import Path
 
+import export
 import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("export", ROOT / "scripts" / "export.py")
-export = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(export)
 PAGES = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) + sorted(
     (ROOT / "notebooks" / "assignments").glob("*.ipynb"))
 

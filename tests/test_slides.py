@@ -1,11 +1,11 @@
 """The lecture deck: structure, coverage of the lecture, and the static reveal.js export."""
 
-import importlib.util
 import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import export
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,9 +94,6 @@ class _Sections(HTMLParser):
 
 
 def test_export_has_one_slide_per_heading_no_empty_slide_and_no_cdn():
-    spec = importlib.util.spec_from_file_location("export", ROOT / "scripts" / "export.py")
-    export = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(export)
     html = export.slides_html(execute=False)
     parser = _Sections()
     parser.feed(html)
@@ -113,7 +110,4 @@ def test_export_has_one_slide_per_heading_no_empty_slide_and_no_cdn():
                                     "mathjax/MathJax.js", "mathjax/config/TeX-AMS_CHTML-full.js",
                                     "mathjax/config/Safe.js"])
 def test_the_local_web_assets_are_complete(needed):
-    spec = importlib.util.spec_from_file_location("export", ROOT / "scripts" / "export.py")
-    export = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(export)
     assert (export.WEB / needed).is_file(), f"run make setup: {export.WEB / needed} is missing"
