@@ -16,6 +16,13 @@ from torch import nn
 
 from ._validate import as_float_tensor, positive_int
 from .data import Split
+from .train import map_batches
+
+# The detector used by notebook 07 and by `make bench` (scripts/anomaly_bench.py): about 20 s of
+# training on one class (~5000 images) on two CPU cores. Chosen on normal validation images of
+# the benchmark's classes, never on test data.
+AE_ARGS = {"latent_dim": 32, "channels": (32, 64)}
+FIT_ARGS = {"epochs": 15, "batch_size": 64, "lr": 2e-3, "cosine": True}
 
 
 @dataclass
@@ -55,20 +62,17 @@ def one_class(train: Split, val: Split, test: Split, normal_class: int) -> OneCl
                         tuple(test.class_names))
 
 
-@torch.no_grad()
 def reconstruction_error(model: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
     """Per-image summed squared error ``||x - model(x)||^2``, shape ``(N,)``."""
     x = as_float_tensor(x, "x")
-    device = next(model.parameters()).device
-    model.eval()
-    out = []
-    for i in range(0, len(x), batch_size):
-        xb = x[i:i + batch_size].to(device)
-        x_hat = model(xb)
+
+    def error(m, xb):
+        x_hat = m(xb)
         if isinstance(x_hat, tuple):  # a VAE returns (x_hat, mu, logvar)
             x_hat = x_hat[0]
-        out.append((x_hat - xb).pow(2).flatten(1).sum(1).cpu())
-    return torch.cat(out)
+        return (x_hat - xb).pow(2).flatten(1).sum(1).cpu()
+
+    return torch.cat(map_batches(model, error, x, batch_size=batch_size))
 
 
 def knn_distance(reference: torch.Tensor, z: torch.Tensor, k: int = 5,
@@ -127,26 +131,23 @@ def confusion(scores: torch.Tensor, is_anomaly: torch.Tensor, threshold: float) 
                      [int((a & ~flagged).sum()), int((a & flagged).sum())]])
 
 
-@torch.no_grad()
 def conv_features(model: nn.Module, x: torch.Tensor, batch_size: int = 1000
                   ) -> tuple[torch.Tensor, torch.Tensor]:
     """A :class:`~course_utils.models.ConvAutoencoder`'s code ``z`` and its pooled 7x7 feature maps.
 
     Returns ``(z, h)`` with ``z`` of shape ``(N, latent_dim)`` and ``h`` the last convolution's
-    output, average-pooled to 3x3 and flattened: ``(N, channels * 9)``.
+    output (``model.features(x)``), average-pooled to 3x3 and flattened: ``(N, channels * 9)``.
     """
-    encoder = getattr(model, "encoder", None)
-    if not isinstance(encoder, nn.Sequential) or len(encoder) != 6:
-        raise TypeError("conv_features expects a course_utils.models.ConvAutoencoder "
-                        f"(conv, relu, conv, relu, flatten, linear), got {type(model).__name__}")
+    if not callable(getattr(model, "features", None)) or not hasattr(model, "code_from_features"):
+        raise TypeError("conv_features expects a course_utils.models.ConvAutoencoder (it has "
+                        f".features and .code_from_features), got {type(model).__name__}")
     x = as_float_tensor(x, "x", ndim=4)
-    device = next(model.parameters()).device
-    model.eval()
-    zs, hs = [], []
-    for i in range(0, len(x), batch_size):
-        h = encoder[:4](x[i:i + batch_size].to(device))
-        zs.append(encoder[4:](h).cpu())
-        hs.append(nn.functional.avg_pool2d(h, 2).flatten(1).cpu())
+
+    def codes_and_features(m, xb):
+        h = m.features(xb)
+        return m.code_from_features(h).cpu(), nn.functional.avg_pool2d(h, 2).flatten(1).cpu()
+
+    zs, hs = zip(*map_batches(model, codes_and_features, x, batch_size=batch_size))
     return torch.cat(zs), torch.cat(hs)
 
 
@@ -172,13 +173,6 @@ def autoencoder_scores(model: nn.Module, data: OneClassData, k: int = 5
     }
     scores["combined"] = tuple(sum(standardize(s[i], s[0]) for s in scores.values()) for i in (0, 1))
     return scores
-
-
-# The detector used by notebook 07 and by `make bench` (scripts/anomaly_bench.py): about 20 s of
-# training on one class (~5000 images) on two CPU cores. Chosen on normal validation images of
-# the benchmark's classes, never on test data.
-AE_ARGS = {"latent_dim": 32, "channels": (32, 64)}
-FIT_ARGS = {"epochs": 15, "batch_size": 64, "lr": 2e-3, "cosine": True}
 
 
 def pca_k_for_variance(singular_values: torch.Tensor, fraction: float = 0.9) -> int:

@@ -1,19 +1,23 @@
 """Checkpoint cache: train a model once, load it instantly afterwards.
 
-``train_or_load(name, build, train, spec)`` builds the model, looks for a checkpoint whose key
-matches, and either loads it or trains and stores it. The key is a SHA-256 hash of everything
-that determines the weights:
+``fit_or_load(name, build, x_train, x_val, **fit_args)`` builds the model, looks for a checkpoint
+whose key matches, and either loads it or trains it with :func:`course_utils.train.fit` and stores
+it. ``train_or_load(name, build, train)`` does the same for a training function of your own.
+The key is a SHA-256 hash of everything that determines the weights, computed from the objects
+themselves (:mod:`course_utils.fingerprint`), never from labels:
 
-* ``spec``: what the caller knows about the training (data, loss, optimiser, epochs, seed and
-  anything else it varies); the keys in :data:`REQUIRED` must be present;
-* the model: its class, its ``repr`` (layers and their sizes, so constructor arguments count)
-  and the source code of its class;
-* the versions of PyTorch and of the cache format.
+* the model: the code of its class and of every submodule's class (bytecode, so a class defined
+  in a notebook counts), its layers and sizes, and its initial weights;
+* the training: every ``fit`` argument that changes the weights, the code of the loss and of the
+  corruption function with the values they use (``beta``, ``sigma``), the code of ``fit`` itself;
+* the data: the values of the training and validation tensors;
+* the versions of Python, PyTorch and of the cache format.
 
-Weights are written atomically (temporary file, then rename) and read with
+Names such as ``data="fashion-mnist train"`` are kept in the metadata for people; they are not the
+key. Weights are written atomically (temporary file, then rename) and read with
 ``torch.load(weights_only=True)``, which never runs pickled code. A SHA-256 of the weight file is
 kept beside it; a corrupted, truncated or mismatched file gives a warning and the model is trained
-again. Introduced in notebook 02.
+again. To train again on purpose, pass ``retrain=True``. Introduced in notebook 02.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import inspect
 import json
 import os
 import tempfile
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -31,10 +36,10 @@ import torch
 from torch import nn
 
 from . import config
+from .fingerprint import fingerprint, tensor_digest
 from .train import History, fit
 
-FORMAT = 1
-REQUIRED = ("data", "loss", "optimizer", "epochs", "seed")
+FORMAT = 2
 _FIT_DEFAULTS = {name: p.default for name, p in inspect.signature(fit).parameters.items()
                  if p.kind is inspect.Parameter.KEYWORD_ONLY}
 _NOT_IN_KEY = {"device", "progress", "num_workers", "callback"}  # do not change the weights
@@ -42,37 +47,6 @@ _NOT_IN_KEY = {"device", "progress", "num_workers", "callback"}  # do not change
 
 class CacheWarning(UserWarning):
     """A checkpoint could not be used (corrupted, truncated, mismatched); the model is retrained."""
-
-
-def _source_hash(cls: type) -> str:
-    try:
-        source = inspect.getsource(cls)
-    except (OSError, TypeError):  # defined in a notebook cell or the REPL: fall back to its name
-        source = cls.__qualname__
-    return hashlib.sha256(source.encode()).hexdigest()[:16]
-
-
-def cache_key(model: nn.Module, spec: dict) -> dict:
-    """Everything that determines the trained weights, as a JSON-serialisable dict."""
-    if not isinstance(spec, dict):
-        raise TypeError(f"spec must be a dict describing the training, got {type(spec).__name__}")
-    missing = [k for k in REQUIRED if k not in spec]
-    if missing:
-        raise ValueError(f"spec is missing {missing}: the cache key must name the data, loss, "
-                         f"optimiser, epochs and seed, or a change to them would load stale weights")
-    try:
-        spec_json = json.loads(json.dumps(spec, sort_keys=True))
-    except TypeError as err:
-        raise TypeError(f"spec must hold only numbers, strings, lists and dicts ({err}); describe "
-                        "functions and tensors by name, e.g. loss='bce'") from None
-    return {
-        "format": FORMAT,
-        "spec": spec_json,
-        "model": f"{type(model).__module__}.{type(model).__qualname__}",
-        "architecture": repr(model),
-        "source": _source_hash(type(model)),
-        "torch": ".".join(torch.__version__.split("+")[0].split(".")[:2]),
-    }
 
 
 def _digest(key: dict) -> str:
@@ -105,12 +79,6 @@ def _check_name(name: str) -> str:
     if not isinstance(name, str) or not name or not all(c.isalnum() or c in "-_." for c in name):
         raise ValueError(f"name must be a short label of letters, digits, '-', '_' or '.', got {name!r}")
     return name
-
-
-def paths(name: str, model: nn.Module, spec: dict, cache_dir: str | Path | None = None
-          ) -> tuple[Path, Path]:
-    """The weight file and its metadata file for this model and spec."""
-    return _paths(name, cache_key(model, spec), cache_dir)
 
 
 def _paths(name: str, key: dict, cache_dir: str | Path | None) -> tuple[Path, Path]:
@@ -157,76 +125,103 @@ def _try_load(model: nn.Module, weights: Path, meta_path: Path, key: dict) -> Hi
 
 
 def train_or_load(name: str, build: Callable[[], nn.Module],
-                  train: Callable[[nn.Module], History | None], spec: dict, *,
-                  cache_dir: str | Path | None = None, device: torch.device | str | None = None,
-                  verbose: bool = True) -> tuple[nn.Module, History]:
+                  train: Callable[[nn.Module], History | None], spec: dict | None = None, *,
+                  seed: int = 0, cache_dir: str | Path | None = None,
+                  device: torch.device | str | None = None, verbose: bool = True,
+                  retrain: bool = False) -> tuple[nn.Module, History]:
     """Return ``(model, history)``: loaded from the cache if this exact training was done before.
 
     ``build()`` returns a fresh model; ``train(model)`` trains it in place and returns its
-    :class:`~course_utils.train.History` (e.g. ``lambda m: fit(m, x, epochs=10)``). ``spec``
-    describes everything ``train`` does that changes the weights; it must name at least
-    ``data``, ``loss``, ``optimizer``, ``epochs`` and ``seed``, and every value you vary.
-    Building and training run with the global RNG seeded by ``spec["seed"]`` and restored
-    afterwards, so cells after this one see the same random numbers whether the model was
-    trained or loaded. The model is returned in evaluation mode on ``device`` (default: the
-    fastest available). Introduced in notebook 02.
+    :class:`~course_utils.train.History`. The key covers the model (code, layers, initial
+    weights), the code of ``train`` with every value it uses (closure, defaults, globals: data
+    tensors included) and ``spec``, a dict of anything else you want to count. Building and
+    training run with the global RNG seeded by ``seed`` and restored afterwards, so cells after
+    this one see the same random numbers whether the model was trained or loaded. The model is
+    returned in evaluation mode on ``device`` (default: the fastest available). ``retrain=True``
+    trains even if a checkpoint exists, and replaces it. Introduced in notebook 02.
     """
-    seed = spec.get("seed") if isinstance(spec, dict) else None
+    if spec is not None and not isinstance(spec, dict):
+        raise TypeError(f"spec must be a dict of extra settings, got {type(spec).__name__}")
+    if not callable(train):
+        raise TypeError(f"train must be a function that trains the model, got {type(train).__name__}")
+    return _train_or_load(name, build, train, (train, spec or {}), {}, seed=seed,
+                          cache_dir=cache_dir, device=device, verbose=verbose, retrain=retrain)
+
+
+def _train_or_load(name: str, build: Callable[[], nn.Module], train: Callable, key_parts,
+                   labels: dict, *, seed: int, cache_dir, device, verbose: bool,
+                   retrain: bool) -> tuple[nn.Module, History]:
+    _check_name(name)
     if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"spec['seed'] must be an integer, got {seed!r}")
+        raise TypeError(f"seed must be an integer, got {seed!r}")
+    if not isinstance(retrain, bool):
+        raise TypeError(f"retrain must be True or False, got {retrain!r}")
+    if not callable(build) or isinstance(build, nn.Module):
+        raise TypeError(f"build must be a function that returns a fresh model (e.g. "
+                        f"lambda: models.ConvAutoencoder(16)), got {type(build).__name__}")
     device = torch.device(device) if device is not None else config.get_device()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = build()
         if not isinstance(model, nn.Module):
             raise TypeError(f"build() must return a torch.nn.Module, got {type(model).__name__}")
-        key = cache_key(model, spec)
+        start = time.perf_counter()
+        key = {"format": FORMAT, "model": fingerprint(type(model), model),
+               "initial_weights": fingerprint({k: tensor_digest(v)
+                                               for k, v in model.state_dict().items()}),
+               "training": fingerprint(key_parts, seed),
+               "torch": ".".join(torch.__version__.split("+")[0].split(".")[:2])}
+        key_seconds = time.perf_counter() - start
         weights, meta_path = _paths(name, key, cache_dir)
-        history = _try_load(model, weights, meta_path, key)
+        history = None if retrain else _try_load(model, weights, meta_path, key)
         if history is not None:
             if verbose:
-                print(f"Loaded {name} from the cache ({weights.name}); trained in "
-                      f"{history.seconds:.0f} s. Delete the file to train again.")
+                print(f"Loaded {name} from the cache (trained earlier in {history.seconds:.0f} s; "
+                      f"key {key_seconds * 1000:.0f} ms). To train it again: retrain=True.")
             return model.to(device).eval(), history
         history = train(model.to(device))
     weights.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     _atomic_write(weights, lambda tmp: torch.save(state, tmp))
-    meta = {"key": key, "sha256": _file_sha(weights), "history": _history_to(history)}
+    meta = {"key": key, "labels": labels, "sha256": _file_sha(weights),
+            "history": _history_to(history)}
     _atomic_write(meta_path, lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=1)))
     if verbose:
         print(f"Trained {name} and stored it in the cache as {weights.name}.")
     return model.eval(), history if isinstance(history, History) else History()
 
 
-def fit_or_load(name: str, build: Callable[[], nn.Module], train_data, val=None, *, data: str,
-                loss: str | None = None, corruption: str | None = None,
-                cache_dir: str | Path | None = None, verbose: bool = True,
+def fit_or_load(name: str, build: Callable[[], nn.Module], train_data, val=None, *,
+                data: str | None = None, loss: str | None = None, corruption: str | None = None,
+                cache_dir: str | Path | None = None, verbose: bool = True, retrain: bool = False,
                 **fit_kwargs) -> tuple[nn.Module, History]:
     """:func:`train_or_load` around :func:`course_utils.train.fit`: the key is built for you.
 
-    ``fit_or_load(name, build, x_train, x_val, data="fashion-mnist train", epochs=10, lr=2e-3)``
-    trains ``build()`` with ``fit(model, x_train, x_val, epochs=10, lr=2e-3)`` the first time.
-    Every ``fit`` argument that changes the weights goes into the key, defaults included. Functions
-    cannot be hashed, so name them: ``loss`` (required with ``loss_fn``, e.g. ``loss="bce"``)
-    and ``corruption`` (required with ``corrupt``, e.g. ``corruption="gaussian 0.3"``). ``data``
-    names the training data (dataset, split, subset, preprocessing). Introduced in notebook 02.
+    ``fit_or_load(name, build, x_train, x_val, epochs=10, lr=2e-3)`` trains ``build()`` with
+    ``fit(model, x_train, x_val, epochs=10, lr=2e-3)`` the first time and loads it afterwards.
+    The key covers the data tensors, every ``fit`` argument that changes the weights (defaults
+    included) and the code of ``loss_fn`` and ``corrupt`` with the values they use, so an edit
+    anywhere trains again. ``data``, ``loss`` and ``corruption`` are optional names for people
+    (kept in the checkpoint's metadata). ``retrain=True`` trains again and replaces the
+    checkpoint. Introduced in notebook 02.
     """
-    if not isinstance(data, str) or not data:
-        raise TypeError("data must name the training data, e.g. data='fashion-mnist train'")
+    for label, value in [("data", data), ("loss", loss), ("corruption", corruption)]:
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{label} is a name for people, e.g. {label}='...', got "
+                            f"{type(value).__name__}; pass the function itself as "
+                            f"{'loss_fn' if label == 'loss' else 'corrupt'}=")
     if "optimizer" in fit_kwargs:
         raise TypeError("fit_or_load trains with Adam at learning rate lr; for another optimiser "
-                        "use cache.train_or_load and describe it in spec['optimizer']")
+                        "write your own training function and use cache.train_or_load")
     unknown = set(fit_kwargs) - set(_FIT_DEFAULTS)
     if unknown:
         raise TypeError(f"unknown fit arguments {sorted(unknown)}; see help(train.fit)")
-    if "loss_fn" in fit_kwargs and loss is None:
-        raise ValueError("name the loss function for the cache key, e.g. loss='bce'")
-    if "corrupt" in fit_kwargs and corruption is None:
-        raise ValueError("name the corruption for the cache key, e.g. corruption='gaussian 0.3'")
-    settings = {**_FIT_DEFAULTS, **fit_kwargs}
-    spec = {k: v for k, v in settings.items()
-            if k not in _NOT_IN_KEY and k not in ("loss_fn", "corrupt", "optimizer")}
-    spec.update(data=data, loss=loss or "mse", optimizer="adam", corruption=corruption)
-    return train_or_load(name, build, lambda m: fit(m, train_data, val, **fit_kwargs), spec,
-                         cache_dir=cache_dir, device=fit_kwargs.get("device"), verbose=verbose)
+    for fn in ("loss_fn", "corrupt"):
+        if fit_kwargs.get(fn) is not None and not callable(fit_kwargs[fn]):
+            raise TypeError(f"{fn} must be a function, got {type(fit_kwargs[fn]).__name__}")
+    settings = {k: v for k, v in {**_FIT_DEFAULTS, **fit_kwargs}.items() if k not in _NOT_IN_KEY}
+    labels = {"data": data, "loss": loss, "corruption": corruption}
+    return _train_or_load(name, build, lambda m: fit(m, train_data, val, **fit_kwargs),
+                          (fit, settings, train_data, val), labels, seed=settings["seed"],
+                          cache_dir=cache_dir, device=fit_kwargs.get("device"), verbose=verbose,
+                          retrain=retrain)

@@ -149,6 +149,15 @@ class ConvAutoencoder(nn.Module):
             nn.Sigmoid(),
         )
 
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last convolution's feature maps ``(N, c2, 7, 7)``, before the bottleneck."""
+        _check_images(x, self)
+        return self.encoder[:4](x)
+
+    def code_from_features(self, h: torch.Tensor) -> torch.Tensor:
+        """The code ``z`` ``(N, latent_dim)`` from :meth:`features`' output."""
+        return self.encoder[4:](h)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_images(x, self)
         return self.decoder(self.encoder(x))

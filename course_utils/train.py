@@ -133,29 +133,63 @@ def fit(model: nn.Module, train, val=None, *, loss_fn: Callable | None = None,
     return history
 
 
+def _as_model(model, name: str = "model") -> nn.Module:
+    if isinstance(model, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.nn.Module, got a tensor; did you swap the "
+                        f"arguments? The model comes first: predict(model, x)")
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {type(model).__name__}")
+    if next(model.parameters(), None) is None:
+        raise ValueError(f"{name} has no parameters: pass a trained autoencoder")
+    return model
+
+
 @torch.no_grad()
+def map_batches(model: nn.Module, fn: Callable, *tensors: torch.Tensor,
+                batch_size: int = 1024) -> list:
+    """``fn(model, *batch)`` for consecutive batches of ``tensors``, in evaluation mode.
+
+    The one batched loop of the course: ``predict``, ``evaluate``, anomaly scores and VAE
+    likelihoods all run through it. Batches are moved to the model's device; the model's errors
+    are reported with the shapes involved. Returns the list of results. Introduced in notebook 01.
+    """
+    model = _as_model(model)
+    batch_size = positive_int(batch_size, "batch_size")
+    device = next(model.parameters()).device
+    model.eval()
+    out = []
+    for i in range(0, len(tensors[0]), batch_size):
+        batch = [t[i:i + batch_size].to(device) for t in tensors]
+        try:
+            out.append(fn(model, *batch))
+        except (RuntimeError, IndexError) as err:
+            shapes = " and ".join(str(tuple(t.shape)) for t in tensors)
+            raise ValueError(f"{type(model).__name__} could not process data of shape {shapes} "
+                             f"(is it the data this model was built for?): "
+                             f"{str(err).splitlines()[0]}") from err
+    return out
+
+
 def evaluate(model: nn.Module, data, loss_fn: Callable | None = None, *, batch_size: int = 1024,
              device: torch.device | str | None = None) -> float:
     """``loss_fn`` averaged over ``data`` (tensor ``x`` or ``(inputs, targets)``), batch-size weighted.
 
     Introduced in notebook 01.
     """
+    model = _as_model(model)
     inputs, targets = _as_pair(data, "data")
     loss_fn = loss_fn if loss_fn is not None else nn.MSELoss()
-    device = torch.device(device) if device is not None else next(model.parameters()).device
-    model.eval()
-    total = 0.0
-    for i in range(0, len(inputs), batch_size):
-        x, t = inputs[i:i + batch_size].to(device), targets[i:i + batch_size].to(device)
-        total += loss_fn(model(x), t).item() * len(x)
-    return total / len(inputs)
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be a loss function, got {type(loss_fn).__name__}")
+    if device is not None:
+        model.to(device)
+    totals = map_batches(model, lambda m, x, t: loss_fn(m(x), t).item() * len(x), inputs,
+                         targets, batch_size=batch_size)
+    return sum(totals) / len(inputs)
 
 
-@torch.no_grad()
 def predict(model: nn.Module, x: torch.Tensor, *, batch_size: int = 1024) -> torch.Tensor:
     """``model(x)`` in evaluation mode, batch by batch, returned on the CPU. Introduced in notebook 01."""
+    model = _as_model(model)
     x = as_float_tensor(x, "x")
-    device = next(model.parameters()).device
-    model.eval()
-    return torch.cat([model(x[i:i + batch_size].to(device)).cpu()
-                      for i in range(0, len(x), batch_size)])
+    return torch.cat(map_batches(model, lambda m, xb: m(xb).cpu(), x, batch_size=batch_size))

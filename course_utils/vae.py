@@ -7,6 +7,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._validate import as_float_tensor
+from .train import map_batches
 
 
 def _check_pair(mu: torch.Tensor, logvar: torch.Tensor) -> None:
@@ -54,7 +55,6 @@ def vae_loss(output: tuple[torch.Tensor, torch.Tensor, torch.Tensor], x: torch.T
     return reconstruction + beta * kl_divergence(mu, logvar).mean()
 
 
-@torch.no_grad()
 def negative_elbo_per_image(model: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
     """Negative ELBO of every image in ``x`` ``(N, 1, 28, 28)``, shape ``(N,)``, in nats (beta = 1).
 
@@ -62,15 +62,13 @@ def negative_elbo_per_image(model: nn.Module, x: torch.Tensor, batch_size: int =
     notebook 07 as an anomaly score.
     """
     x = as_float_tensor(x, "x", ndim=4, unit_range=True)
-    device = next(model.parameters()).device
-    model.eval()
-    out = []
-    for i in range(0, len(x), batch_size):
-        xb = x[i:i + batch_size].to(device)
-        x_hat, mu, logvar = model(xb)
+
+    def nelbo(m, xb):
+        x_hat, mu, logvar = m(xb)
         bce = F.binary_cross_entropy(x_hat, xb, reduction="none").flatten(1).sum(1)
-        out.append((bce + kl_divergence(mu, logvar)).cpu())
-    return torch.cat(out)
+        return (bce + kl_divergence(mu, logvar)).cpu()
+
+    return torch.cat(map_batches(model, nelbo, x, batch_size=batch_size))
 
 
 def negative_elbo(model: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> float:

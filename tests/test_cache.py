@@ -1,72 +1,229 @@
 import json
+import textwrap
+import time
 
 import pytest
 import torch
+from torch import nn
 
-from course_utils import cache, train
-from course_utils.models import ConvAutoencoder, LinearAutoencoder
+from course_utils import cache, noise, train, vae
+from course_utils.models import LinearAutoencoder
 
 X = torch.rand(128, 784, generator=torch.Generator().manual_seed(3))
-SPEC = {"data": "random-128", "loss": "mse", "optimizer": "adam-1e-3", "epochs": 2, "seed": 0}
+FIT = dict(epochs=2, batch_size=32, progress=False, device="cpu", verbose=False)
 
 
-class Counter:
-    def __init__(self, epochs=2):
-        self.calls, self.epochs = 0, epochs
+def _count_trainings(monkeypatch):
+    """Count calls of train.fit made through the cache (the list is the wrapper's attribute, so
+    the wrapper's fingerprint, which is part of the key, does not change as it counts)."""
+    real = cache.fit
 
-    def __call__(self, model):
-        self.calls += 1
-        return train.fit(model, X, epochs=self.epochs, batch_size=32, progress=False, device="cpu")
+    def counting(*args, **kwargs):
+        counting.calls.append(1)
+        return real(*args, **kwargs)
+
+    counting.calls = []
+    monkeypatch.setattr(cache, "fit", counting)
+    return counting.calls
 
 
-def _get(tmp_path, trainer, spec=SPEC, latent=4, name="lin"):
-    return cache.train_or_load(name, lambda: LinearAutoencoder(784, latent), trainer, spec,
-                               cache_dir=tmp_path, device="cpu", verbose=False)
+def _get(tmp_path, build=lambda: LinearAutoencoder(784, 4), x=X, **kwargs):
+    return cache.fit_or_load("lin", build, x, cache_dir=tmp_path, **{**FIT, **kwargs})
 
 
-def test_cold_train_then_warm_load_give_identical_outputs(tmp_path):
-    trainer = Counter()
-    cold, h_cold = _get(tmp_path, trainer)
-    warm, h_warm = _get(tmp_path, trainer)
-    assert trainer.calls == 1
+def test_cold_train_then_warm_load_give_identical_outputs(tmp_path, monkeypatch, capsys):
+    calls = _count_trainings(monkeypatch)
+    cold, h_cold = _get(tmp_path)
+    warm, h_warm = _get(tmp_path, verbose=True)
+    assert len(calls) == 1
     assert torch.equal(cold(X), warm(X))
     assert h_warm.train_loss == h_cold.train_loss and len(h_warm.train_loss) == 2
     assert not warm.training
+    assert "Loaded lin from the cache" in capsys.readouterr().out
+
+
+def test_retrain_true_trains_again_and_replaces_the_checkpoint(tmp_path, monkeypatch):
+    calls = _count_trainings(monkeypatch)
+    _get(tmp_path)
+    _get(tmp_path, retrain=True)
+    _get(tmp_path)
+    assert len(calls) == 2 and len(list(tmp_path.glob("*.pt"))) == 1
 
 
 def test_rng_state_after_the_call_does_not_depend_on_cold_or_warm(tmp_path):
     torch.manual_seed(7)
-    _get(tmp_path, Counter())
+    _get(tmp_path)
     after_cold = torch.rand(3)
     torch.manual_seed(7)
-    _get(tmp_path, Counter())
+    _get(tmp_path)
     assert torch.equal(after_cold, torch.rand(3))
 
 
-@pytest.mark.parametrize("change", [{"epochs": 3}, {"seed": 1}, {"data": "other"},
-                                    {"loss": "bce"}, {"optimizer": "sgd"}])
-def test_a_changed_hyper_parameter_misses_the_cache(tmp_path, change):
-    trainer = Counter()
-    _get(tmp_path, trainer)
-    _get(tmp_path, trainer, spec={**SPEC, **change})
-    assert trainer.calls == 2
+@pytest.mark.parametrize("change", [{"epochs": 3}, {"seed": 1}, {"lr": 2e-3}, {"batch_size": 16},
+                                    {"cosine": True}, {"loss_fn": nn.L1Loss()},
+                                    {"corrupt": lambda x: x * 0.5}])
+def test_a_changed_fit_argument_misses_the_cache(tmp_path, monkeypatch, change):
+    calls = _count_trainings(monkeypatch)
+    _get(tmp_path)
+    _get(tmp_path, **change)
+    assert len(calls) == 2
 
 
-def test_changed_constructor_arguments_miss_the_cache(tmp_path):
-    trainer = Counter()
-    _get(tmp_path, trainer, latent=4)
-    _get(tmp_path, trainer, latent=5)
-    assert trainer.calls == 2
-    k1 = cache.cache_key(ConvAutoencoder(8), SPEC)
-    k2 = cache.cache_key(ConvAutoencoder(8, channels=(8, 16)), SPEC)
-    assert k1 != k2
+def test_display_settings_and_labels_do_not_retrain(tmp_path, monkeypatch):
+    calls = _count_trainings(monkeypatch)
+    _get(tmp_path)
+    _get(tmp_path, progress=True, data="another name", loss="mse, named")
+    assert len(calls) == 1
 
+
+def test_changed_constructor_arguments_miss_the_cache(tmp_path, monkeypatch):
+    calls = _count_trainings(monkeypatch)
+    _get(tmp_path, build=lambda: LinearAutoencoder(784, 4))
+    _get(tmp_path, build=lambda: LinearAutoencoder(784, 5))
+    assert len(calls) == 2
+
+
+def test_changed_training_data_misses_the_cache(tmp_path, monkeypatch):
+    calls = _count_trainings(monkeypatch)
+    x = X.clone()
+    _get(tmp_path, x=x)
+    x[0, 0] = 0.5               # edited in place: same object, new values
+    _get(tmp_path, x=x)
+    _get(tmp_path, x=X[:64])    # a subset
+    assert len(calls) == 3
+
+
+# --- The stale-cache cases of issue 12: each must train again ------------------------------------
+
+NOTEBOOK_CLASS = """
+class AutoregressiveAE(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(1, 8, batch_first=True)
+        self.out = nn.Linear(8, 1)
+
+    def forward(self, x):
+        {body}
+"""
+TEACHER_FORCED = "return self.out(self.rnn(torch.cat([torch.zeros_like(x[:, :1]), x[:, :-1]], 1))[0])"
+FREE_RUNNING = "return self.out(self.rnn(torch.zeros_like(x))[0])"
+
+
+def _notebook_class(body: str):
+    """A class defined in a notebook cell: inspect.getsource cannot read it."""
+    namespace = {"__name__": "__main__", "nn": nn, "torch": torch}
+    exec(compile(textwrap.dedent(NOTEBOOK_CLASS.format(body=body)), "<cell>", "exec"), namespace)
+    return namespace["AutoregressiveAE"]
+
+
+def test_a_notebook_class_whose_forward_changes_trains_again(tmp_path, monkeypatch):
+    calls = _count_trainings(monkeypatch)
+    seq = torch.rand(16, 5, 1)
+    forced = _notebook_class(TEACHER_FORCED)
+    _get(tmp_path, build=forced, x=seq)
+    _get(tmp_path, build=_notebook_class(TEACHER_FORCED), x=seq)  # the cell run again: loads
+    assert len(calls) == 1
+    free = _notebook_class(FREE_RUNNING)
+    assert repr(free()) == repr(forced()), "same layers: only the code differs"
+    _get(tmp_path, build=free, x=seq)
+    assert len(calls) == 2
+
+
+def test_a_students_class_with_the_instructors_name_and_layers_trains_again(tmp_path, monkeypatch):
+    calls = _count_trainings(monkeypatch)
+
+    class ConvAE(nn.Module):  # the instructor's
+        def __init__(self):
+            super().__init__()
+            self.encoder, self.decoder = nn.Linear(784, 4), nn.Linear(4, 784)
+
+        def forward(self, x):
+            return torch.sigmoid(self.decoder(self.encoder(x)))
+
+    instructor = ConvAE
+    _get(tmp_path, build=instructor)
+
+    class ConvAE(nn.Module):  # noqa: F811 (the student's: same name and layers, no sigmoid)
+        def __init__(self):
+            super().__init__()
+            self.encoder, self.decoder = nn.Linear(784, 4), nn.Linear(4, 784)
+
+        def forward(self, x):
+            return self.decoder(self.encoder(x))
+
+    _get(tmp_path, build=ConvAE)
+    assert len(calls) == 2
+
+
+def test_a_loss_with_another_beta_under_the_same_label_trains_again(tmp_path, monkeypatch):
+    calls = _count_trainings(monkeypatch)
+    images = torch.rand(32, 1, 28, 28)
+    from course_utils.models import VAE
+    beta = 1.0
+    loss = lambda out, x: vae.vae_loss(out, x, beta)  # noqa: E731 (as a notebook writes it)
+    _get(tmp_path, build=lambda: VAE(2, hidden=16), x=images, loss_fn=loss, loss="beta 1")
+    globals()["beta"] = 4.0  # a global in the notebook
+    try:
+        loss4 = eval("lambda out, x: vae.vae_loss(out, x, beta)", globals())
+        _get(tmp_path, build=lambda: VAE(2, hidden=16), x=images, loss_fn=loss4, loss="beta 1")
+        beta = 4.0  # noqa: F841 (a closure value)
+        _get(tmp_path, build=lambda: VAE(2, hidden=16), x=images, loss_fn=loss, loss="beta 1")
+    finally:
+        del globals()["beta"]
+    assert len(calls) == 3
+
+
+def test_masking_noise_under_the_gaussian_label_trains_again(tmp_path, monkeypatch):
+    calls = _count_trainings(monkeypatch)
+    sigma = 0.3
+    _get(tmp_path, corrupt=lambda x: noise.gaussian_noise(x, sigma), corruption="gaussian 0.3")
+    _get(tmp_path, corrupt=lambda x: noise.masking_noise(x, sigma), corruption="gaussian 0.3")
+    sigma = 0.5  # noqa: F841 (the closure sees it)
+    _get(tmp_path, corrupt=lambda x: noise.gaussian_noise(x, sigma), corruption="gaussian 0.3")
+    assert len(calls) == 3
+
+
+def test_the_key_is_quick_to_compute(tmp_path, monkeypatch):
+    """Building the model and its key for a 50k-image training: well under a second."""
+    from course_utils.models import ConvAutoencoder
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt  # the key has been computed; training would start here
+
+    monkeypatch.setattr(cache, "fit", stop)
+    big = torch.rand(50_000, 1, 28, 28)
+    times = []
+    for _ in range(2):  # the second call finds the data's digest in the memo
+        start = time.perf_counter()
+        with pytest.raises(KeyboardInterrupt):
+            cache.fit_or_load("big", lambda: ConvAutoencoder(16), big, big[:1000],
+                              cache_dir=tmp_path, device="cpu", verbose=False)
+        times.append(time.perf_counter() - start)
+    print(f"key with 50k images: {times[0] * 1000:.0f} ms first, {times[1] * 1000:.0f} ms again")
+    assert times[0] < 2.0 and times[1] < 0.5, times
+
+
+def test_train_or_load_keys_the_training_function_and_its_values(tmp_path, capsys):
+    def make(lr):
+        def trainer(model):
+            return train.fit(model, X, epochs=1, lr=lr, progress=False, device="cpu")
+        return trainer
+
+    for lr in (1e-3, 1e-3, 2e-3):
+        cache.train_or_load("own", lambda: LinearAutoencoder(784, 4), make(lr), cache_dir=tmp_path,
+                            device="cpu")
+    out = capsys.readouterr().out
+    assert out.count("Trained own") == 2 and out.count("Loaded own") == 1
+
+
+# --- Damaged files --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "delete-meta", "edit-meta"])
-def test_a_corrupted_file_is_detected_and_replaced(tmp_path, damage):
-    trainer = Counter()
-    good, _ = _get(tmp_path, trainer)
-    weights, meta = cache.paths("lin", LinearAutoencoder(784, 4), SPEC, tmp_path)
+def test_a_corrupted_file_is_detected_and_replaced(tmp_path, monkeypatch, damage):
+    calls = _count_trainings(monkeypatch)
+    good, _ = _get(tmp_path)
+    (weights,) = tmp_path.glob("*.pt")
+    meta = weights.with_suffix(".json")
     data = weights.read_bytes()
     if damage == "truncate":
         weights.write_bytes(data[: len(data) // 2])
@@ -78,60 +235,42 @@ def test_a_corrupted_file_is_detected_and_replaced(tmp_path, damage):
         meta.unlink()
     else:
         m = json.loads(meta.read_text())
-        m["key"]["spec"]["epochs"] = 99
+        m["key"]["training"] = "0" * 64
         meta.write_text(json.dumps(m))
     with pytest.warns(cache.CacheWarning, match="Training again"):
-        again, _ = _get(tmp_path, trainer)
-    assert trainer.calls == 2
+        again, _ = _get(tmp_path)
+    assert len(calls) == 2
     assert torch.equal(good(X), again(X))  # same seed, same data: the same weights again
-    _get(tmp_path, trainer)  # the replacement is a good checkpoint
-    assert trainer.calls == 2
+    _get(tmp_path)  # the replacement is a good checkpoint
+    assert len(calls) == 2
 
 
 def test_weights_are_loaded_without_pickle(tmp_path):
-    _get(tmp_path, Counter())
-    weights, _ = cache.paths("lin", LinearAutoencoder(784, 4), SPEC, tmp_path)
+    _get(tmp_path)
+    (weights,) = tmp_path.glob("*.pt")
     state = torch.load(weights, weights_only=True)
     assert set(state) == {"encoder.weight", "encoder.bias", "decoder.weight", "decoder.bias"}
     assert not list(tmp_path.glob("*.tmp")), "temporary files are renamed or removed"
+    meta = json.loads(weights.with_suffix(".json").read_text())
+    assert meta["labels"]["data"] is None and meta["history"]["train_loss"]
 
 
 def test_bad_arguments_give_clear_errors(tmp_path):
-    with pytest.raises(ValueError, match="missing \\['epochs'\\]"):
-        _get(tmp_path, Counter(), spec={k: v for k, v in SPEC.items() if k != "epochs"})
-    with pytest.raises(TypeError, match="describe functions"):
-        _get(tmp_path, Counter(), spec={**SPEC, "loss": torch.nn.MSELoss()})
-    with pytest.raises(TypeError, match="seed"):
-        _get(tmp_path, Counter(), spec={**SPEC, "seed": "0"})
-    with pytest.raises(TypeError, match="spec must be a dict"):
-        cache.cache_key(LinearAutoencoder(784, 4), ["epochs", 2])
+    with pytest.raises(TypeError, match="seed must be an integer"):
+        _get(tmp_path, seed="0")
     with pytest.raises(ValueError, match="name must be"):
-        _get(tmp_path, Counter(), name="../escape")
+        cache.fit_or_load("../escape", lambda: LinearAutoencoder(784, 4), X, cache_dir=tmp_path)
     with pytest.raises(TypeError, match="build\\(\\) must return"):
-        cache.train_or_load("x", lambda: "model", Counter(), SPEC, cache_dir=tmp_path)
-
-
-def test_fit_or_load_keys_every_fit_argument(tmp_path):
-    def get(**kwargs):
-        args = dict(data="random-128", epochs=2, batch_size=32, progress=False, device="cpu",
-                    cache_dir=tmp_path, verbose=False)
-        return cache.fit_or_load("fit", lambda: LinearAutoencoder(784, 4), X, **{**args, **kwargs})
-
-    m1, h1 = get()
-    m2, h2 = get(progress=True)                     # display settings do not retrain
-    assert torch.equal(m1(X), m2(X)) and h1.train_loss == h2.train_loss
-    assert len(list(tmp_path.glob("*.pt"))) == 1
-    get(lr=2e-3)
-    get(loss_fn=torch.nn.L1Loss(), loss="l1")
-    get(corrupt=lambda x: x * 0.5, corruption="halve")
-    assert len(list(tmp_path.glob("*.pt"))) == 4
-    with pytest.raises(ValueError, match="name the loss"):
-        get(loss_fn=torch.nn.L1Loss())
-    with pytest.raises(ValueError, match="name the corruption"):
-        get(corrupt=lambda x: x)
+        cache.fit_or_load("x", lambda: "model", X, cache_dir=tmp_path)
+    with pytest.raises(TypeError, match="build must be a function"):
+        cache.fit_or_load("x", LinearAutoencoder(784, 4), X, cache_dir=tmp_path)
     with pytest.raises(TypeError, match="unknown fit arguments \\['epoch'\\]"):
-        get(epoch=3)
-    with pytest.raises(TypeError, match="another optimiser"):
-        get(optimizer=torch.optim.SGD(LinearAutoencoder(784, 4).parameters(), lr=0.1))
-    with pytest.raises(TypeError, match="data must name"):
-        get(data="")
+        _get(tmp_path, epoch=3)
+    with pytest.raises(TypeError, match="train_or_load"):
+        _get(tmp_path, optimizer=torch.optim.SGD(LinearAutoencoder(784, 4).parameters(), lr=0.1))
+    with pytest.raises(TypeError, match="loss_fn must be a function"):
+        _get(tmp_path, loss_fn="bce")
+    with pytest.raises(TypeError, match="name for people"):
+        _get(tmp_path, loss=nn.MSELoss())
+    with pytest.raises(TypeError, match="retrain must be"):
+        _get(tmp_path, retrain="yes")
