@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import collections.abc
+import functools
+import inspect
+import math
+import types
+import typing
+
 import torch
+from torch import nn
 
 
 def as_float_tensor(x, name: str, *, ndim: int | tuple[int, ...] | None = None,
@@ -58,3 +66,104 @@ def sequences(x, channels: int, name: str = "x") -> torch.Tensor:
                              f"sequences are (N, T, C) here: use {name}.transpose(1, 2)")
         raise ValueError(f"{name} must have shape (N, T, {channels}), got {tuple(x.shape)}")
     return x
+
+
+def _describe(value) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"a tensor of shape {tuple(value.shape)}"
+    if isinstance(value, nn.Module):
+        return f"a model ({type(value).__name__})"
+    return f"{type(value).__name__} ({value!r:.40})" if isinstance(value, (int, float, str)) \
+        else type(value).__name__
+
+
+def _accepts(value, hint) -> str | None:
+    """None if ``value`` fits the type hint, else what was expected (in words)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        wants = [_accepts(value, a) for a in args if a is not type(None)]
+        return None if None in wants else " or ".join(w for w in wants if w)
+    if hint is typing.Any or hint is inspect.Parameter.empty:
+        return None
+    if origin is collections.abc.Callable or hint is collections.abc.Callable:
+        if isinstance(value, nn.Module):  # callable, but only a loss module is a function here
+            return None if isinstance(value, nn.modules.loss._Loss) else "a function"
+        return None if callable(value) else "a function"
+    if hint is float:  # a number, or a one-element tensor (what torch.quantile returns)
+        if isinstance(value, torch.Tensor) and value.numel() == 1 and value.is_floating_point():
+            value = value.item()
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        return None if ok else "a finite number"
+    if hint is int:
+        return None if isinstance(value, int) and not isinstance(value, bool) else "an integer"
+    if hint is bool:
+        return None if isinstance(value, bool) else "True or False"
+    if hint is str:
+        return None if isinstance(value, str) else "a string"
+    if hint is torch.Tensor:
+        if not isinstance(value, torch.Tensor):
+            return "a torch.Tensor"
+        if value.numel() == 0:
+            return "a non-empty tensor"
+        if value.is_floating_point() and not torch.isfinite(value).all():
+            return "a tensor without NaN or infinite values"
+        return None
+    base = origin or hint
+    if isinstance(base, type):
+        if base in (list, tuple) or base is collections.abc.Sequence:
+            if args:  # tuple[x_hat, mu, logvar] and the like: the function words its own check
+                return None
+            return None if isinstance(value, (list, tuple)) else "a list or tuple"
+        if base in (dict, collections.abc.Mapping):
+            return None if isinstance(value, collections.abc.Mapping) else "a dict"
+        where = "torch.nn" if base.__module__.startswith("torch.nn") else base.__module__
+        return None if isinstance(value, base) else f"a {where}.{base.__qualname__}"
+    return None
+
+
+def arguments(fn=None, *, error: typing.Callable | None = None):
+    """Check a public function's arguments against its type hints before it runs.
+
+    A wrong argument raises ``TypeError``/``ValueError`` naming the parameter, what it expects and
+    what it got: ``train.predict(x, model)`` says "model must be a torch.nn.Module, got a tensor
+    of shape (64, 1, 28, 28); did you swap two arguments?". Tensors must be non-empty and finite.
+    ``error(name, message, value)``, if given, makes the exception instead (the exercise checks
+    answer with feedback).
+    """
+    if fn is None:
+        return functools.partial(arguments, error=error)
+    signature = inspect.signature(fn)
+    hints: dict | None = None
+
+    @functools.wraps(fn)
+    def checked(*args, **kwargs):
+        nonlocal hints
+        if hints is None:
+            hints = typing.get_type_hints(fn)
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as err:
+            raise TypeError(f"{fn.__name__}(): {err}") from None
+        for name, value in bound.arguments.items():
+            kind = signature.parameters[name].kind
+            if name == "self" or kind is inspect.Parameter.VAR_KEYWORD:
+                continue
+            for v in value if kind is inspect.Parameter.VAR_POSITIONAL else (value,):
+                expected = _accepts(v, hints.get(name, inspect.Parameter.empty))
+                if expected is None:
+                    continue
+                message = f"{name} must be {expected}, got {_describe(v)}"
+                if (isinstance(v, torch.Tensor) and "Module" in expected) or \
+                        (isinstance(v, nn.Module) and "Tensor" in expected):
+                    message += "; did you swap two arguments?"
+                if error is not None:
+                    raise error(name, message, v)
+                kind_of_error = ValueError if expected.startswith(
+                    ("a non-empty", "a tensor without", "a finite")) and not isinstance(v, str) \
+                    and v is not None else TypeError
+                raise kind_of_error(f"{fn.__name__}(): {message}")
+        return fn(*args, **kwargs)
+
+    return checked

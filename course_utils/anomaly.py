@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._validate import as_float_tensor, positive_int
+from ._validate import arguments, as_float_tensor, positive_int
 from .data import Split
 from .train import map_batches
 
@@ -43,6 +43,7 @@ class OneClassData:
                 f"({int(self.is_anomaly.sum())} anomalies))")
 
 
+@arguments
 def one_class(train: Split, val: Split, test: Split, normal_class: int) -> OneClassData:
     """The one-class protocol: train and validate on ``normal_class`` only, test on everything."""
     for name, s in [("train", train), ("val", val), ("test", test)]:
@@ -62,6 +63,7 @@ def one_class(train: Split, val: Split, test: Split, normal_class: int) -> OneCl
                         tuple(test.class_names))
 
 
+@arguments
 def reconstruction_error(model: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
     """Per-image summed squared error ``||x - model(x)||^2``, shape ``(N,)``."""
     x = as_float_tensor(x, "x")
@@ -75,6 +77,7 @@ def reconstruction_error(model: nn.Module, x: torch.Tensor, batch_size: int = 10
     return torch.cat(map_batches(model, error, x, batch_size=batch_size))
 
 
+@arguments
 def knn_distance(reference: torch.Tensor, z: torch.Tensor, k: int = 5,
                  batch_size: int = 2000) -> torch.Tensor:
     """Mean Euclidean distance from every row of ``z`` to its ``k`` nearest rows of ``reference``.
@@ -92,6 +95,7 @@ def knn_distance(reference: torch.Tensor, z: torch.Tensor, k: int = 5,
                       for i in range(0, len(z), batch_size)])
 
 
+@arguments
 def standardize(scores: torch.Tensor, normal_reference: torch.Tensor) -> torch.Tensor:
     """``(scores - mean) / std`` of ``normal_reference`` (normal validation scores).
 
@@ -107,6 +111,7 @@ def standardize(scores: torch.Tensor, normal_reference: torch.Tensor) -> torch.T
     return (scores - ref.mean()) / std
 
 
+@arguments
 def threshold_at_fpr(normal_scores: torch.Tensor, fpr: float) -> float:
     """The score above which a fraction ``fpr`` of *normal validation* images would be flagged."""
     s = as_float_tensor(normal_scores, "normal_scores")
@@ -117,6 +122,7 @@ def threshold_at_fpr(normal_scores: torch.Tensor, fpr: float) -> float:
     return float(np.quantile(s.numpy(), 1 - fpr))
 
 
+@arguments
 def confusion(scores: torch.Tensor, is_anomaly: torch.Tensor, threshold: float) -> np.ndarray:
     """2x2 counts ``[[TN, FP], [FN, TP]]``: rows true (normal, anomaly), columns flagged (no, yes)."""
     s = as_float_tensor(scores, "scores")
@@ -131,6 +137,7 @@ def confusion(scores: torch.Tensor, is_anomaly: torch.Tensor, threshold: float) 
                      [int((a & ~flagged).sum()), int((a & flagged).sum())]])
 
 
+@arguments
 def conv_features(model: nn.Module, x: torch.Tensor, batch_size: int = 1000
                   ) -> tuple[torch.Tensor, torch.Tensor]:
     """A :class:`~course_utils.models.ConvAutoencoder`'s code ``z`` and its pooled 7x7 feature maps.
@@ -151,6 +158,7 @@ def conv_features(model: nn.Module, x: torch.Tensor, batch_size: int = 1000
     return torch.cat(zs), torch.cat(hs)
 
 
+@arguments
 def autoencoder_scores(model: nn.Module, data: OneClassData, k: int = 5
                        ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     """Anomaly scores of a conv AE trained on ``data.x_train``: ``{name: (val, test)}``.
@@ -175,6 +183,7 @@ def autoencoder_scores(model: nn.Module, data: OneClassData, k: int = 5
     return scores
 
 
+@arguments
 def pca_k_for_variance(singular_values: torch.Tensor, fraction: float = 0.9) -> int:
     """Smallest ``k`` whose top-``k`` principal directions hold ``fraction`` of the variance."""
     s = as_float_tensor(singular_values, "singular_values", ndim=1)

@@ -36,6 +36,7 @@ import torch
 from torch import nn
 
 from . import config
+from ._validate import arguments
 from .fingerprint import fingerprint, tensor_digest
 from .train import History, fit
 
@@ -124,6 +125,7 @@ def _try_load(model: nn.Module, weights: Path, meta_path: Path, key: dict) -> Hi
     return _history_from(meta)
 
 
+@arguments
 def train_or_load(name: str, build: Callable[[], nn.Module],
                   train: Callable[[nn.Module], History | None], spec: dict | None = None, *,
                   seed: int = 0, cache_dir: str | Path | None = None,
@@ -159,7 +161,7 @@ def _train_or_load(name: str, build: Callable[[], nn.Module], train: Callable, k
     if not callable(build) or isinstance(build, nn.Module):
         raise TypeError(f"build must be a function that returns a fresh model (e.g. "
                         f"lambda: models.ConvAutoencoder(16)), got {type(build).__name__}")
-    device = torch.device(device) if device is not None else config.get_device()
+    device = config.as_device(device)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = build()
@@ -191,6 +193,7 @@ def _train_or_load(name: str, build: Callable[[], nn.Module], train: Callable, k
     return model.eval(), history if isinstance(history, History) else History()
 
 
+@arguments
 def fit_or_load(name: str, build: Callable[[], nn.Module], train_data, val=None, *,
                 data: str | None = None, loss: str | None = None, corruption: str | None = None,
                 cache_dir: str | Path | None = None, verbose: bool = True, retrain: bool = False,

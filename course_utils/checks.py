@@ -8,8 +8,10 @@ import torch
 from torch import nn
 from torch.distributions import Normal, kl_divergence
 
+from ._validate import arguments
+from .data import Split
 from .metrics import psnr, reconstruction_mse
-from .models import LinearAutoencoder, MLPAutoencoder, count_parameters
+from .models import PCA, LinearAutoencoder, MLPAutoencoder, count_parameters
 from .train import predict
 from .vae import kl_divergence as gaussian_kl
 
@@ -20,6 +22,36 @@ class ExerciseFeedback(AssertionError):
 
 def _fail(what: str, hint: str) -> None:
     raise ExerciseFeedback(f"Not yet: {what}\nHint: {hint}")
+
+
+def _argument_feedback(name: str, message: str, value) -> ExerciseFeedback:
+    """A wrong argument to a check: usually a result the student has not set, or overwrote."""
+    if value is None:
+        return ExerciseFeedback(f"Not yet: {name} is not set yet\nHint: replace `raise "
+                                "NotImplementedError()` in the cell above with your code, and run "
+                                "that cell again")
+    if "must be a function" in message:
+        hint = ("pass the function itself, without calling it: check(my_function), not "
+                "check(my_function(...))")
+    else:
+        hint = f"run the cells above again in order; a later cell may have replaced {name}"
+    return ExerciseFeedback(f"Not yet: {message}\nHint: {hint}")
+
+
+_checked = arguments(error=_argument_feedback)
+
+
+def _given(condition: bool, name: str, what: str) -> None:
+    """An argument the notebook passes to a check (not the student's answer) is not what it was."""
+    if not condition:
+        _fail(f"{name} is not {what}", f"run the cells above again in order; a later cell may "
+              f"have replaced {name}")
+
+
+def _scores_and_labels(scores: torch.Tensor, is_anomaly: torch.Tensor) -> None:
+    _given(scores.dim() == 1 and scores.is_floating_point(), "scores", "one number per image")
+    _given(is_anomaly.dtype == torch.bool and is_anomaly.shape == scores.shape, "is_anomaly",
+           "a bool tensor with one entry per score")
 
 
 def _ok(message: str) -> None:
@@ -66,6 +98,7 @@ def _count_feedback(case: str, got, want: int, mistakes: list[tuple[bool, str]],
     _fail(what, fallback)
 
 
+@_checked
 def check_variance_fraction(variance_fraction: Callable, singular_values: torch.Tensor) -> None:
     """Exercise 1 of notebook 01: fraction of the total variance in the top ``k`` directions."""
     s = singular_values.double()
@@ -86,9 +119,14 @@ def check_variance_fraction(variance_fraction: Callable, singular_values: torch.
     _ok("Squared singular values are the variances along the principal directions.")
 
 
+@_checked
 def check_pca_reconstruct(pca_reconstruct: Callable, x: torch.Tensor, mean: torch.Tensor,
                           V: torch.Tensor) -> None:
     """Exercise 2 of notebook 01: project ``x`` ``(N, d)`` onto the top-``k`` principal subspace."""
+    _given(V.dim() == 2 and V.shape[1] >= 32, "V", "the (d, r) matrix of principal directions")
+    _given(mean.shape == (V.shape[0],), "mean", f"the mean image, shape ({V.shape[0]},)")
+    _given(x.dim() == 2 and x.shape[1] == V.shape[0] and x.is_floating_point(), "x",
+           f"a batch of flat images, shape (N, {V.shape[0]})")
     for k in (1, 8, 32):
         vk = V[:, :k]
         want = mean + (x - mean) @ vk @ vk.T
@@ -108,6 +146,7 @@ def check_pca_reconstruct(pca_reconstruct: Callable, x: torch.Tensor, mean: torc
     _ok("Encoding and decoding with the same orthonormal V_k is an orthogonal projection.")
 
 
+@_checked
 def check_reparametrise(reparametrise: Callable, model: LinearAutoencoder, x: torch.Tensor) -> None:
     """Exercise 3 of notebook 01: new weights ``A W_e``, ``W_d A^-1`` give the same reconstructions."""
     k = model.latent_dim
@@ -132,6 +171,7 @@ def check_reparametrise(reparametrise: Callable, model: LinearAutoencoder, x: to
     _ok("Different weights, the same reconstructions: the weights are not unique, the subspace is.")
 
 
+@_checked
 def check_mlp_parameters(mlp_parameters: Callable) -> None:
     """Exercise 1 of notebook 02: parameters of a stacked autoencoder with mirrored decoder."""
     for hidden, k in (((256, 64), 32), ((128,), 2), ((300, 100, 50), 10)):
@@ -147,6 +187,7 @@ def check_mlp_parameters(mlp_parameters: Callable) -> None:
     _ok("Most parameters sit in the first and last layers, next to the 784 pixels.")
 
 
+@_checked
 def check_bce(bce: Callable) -> None:
     """Exercise 2 of notebook 02: binary cross-entropy (Bernoulli negative log-likelihood)."""
     g = torch.Generator().manual_seed(2)
@@ -172,8 +213,12 @@ def check_bce(bce: Callable) -> None:
           "-(x * log(x_hat) + (1 - x) * log(1 - x_hat)), averaged over every pixel")
 
 
+@_checked
 def check_encode(encode: Callable, model: nn.Module, x: torch.Tensor) -> None:
     """Exercise 3 of notebook 02: the codes ``z`` ``(N, latent_dim)`` of a batch, without gradients."""
+    _given(isinstance(getattr(model, "encoder", None), nn.Module) and hasattr(model, "latent_dim"),
+           "model", "an autoencoder with .encoder and .latent_dim")
+    _given(x.dim() == 4 and x.is_floating_point(), "x", "a batch of images (N, 1, 28, 28)")
     z = _call(encode, model, x)
     want = (len(x), model.latent_dim)
     if not isinstance(z, torch.Tensor):
@@ -193,6 +238,7 @@ def check_encode(encode: Callable, model: nn.Module, x: torch.Tensor) -> None:
         f"{model.latent_dim} numbers.")
 
 
+@_checked
 def check_conv_output_size(conv_output_size: Callable) -> None:
     """Exercise 1 of notebook 03: spatial size after a convolution."""
     cases = [(28, 3, 2, 1), (14, 3, 2, 1), (28, 5, 1, 0), (32, 4, 2, 1), (7, 3, 1, 1)]
@@ -211,6 +257,7 @@ def check_conv_output_size(conv_output_size: Callable) -> None:
     _ok("Two stride-2 convolutions take 28x28 to 14x14 to 7x7.")
 
 
+@_checked
 def check_conv_parameters(conv_parameters: Callable) -> None:
     """Exercise 2 of notebook 03: parameters of one ``nn.Conv2d`` layer."""
     for c_in, c_out, kernel in ((1, 16, 3), (16, 32, 3), (3, 8, 5)):
@@ -224,6 +271,7 @@ def check_conv_parameters(conv_parameters: Callable) -> None:
     _ok("The count does not depend on the image size: the same filter slides everywhere.")
 
 
+@_checked
 def check_upsample(make_upsample: Callable) -> None:
     """Exercise 3 of notebook 03: a block mapping ``(N, c_in, 7, 7)`` to ``(N, c_out, 14, 14)``."""
     block = _call(make_upsample, 32, 16)
@@ -239,6 +287,7 @@ def check_upsample(make_upsample: Callable) -> None:
     _ok("A stride-2 transposed convolution doubles the size: the mirror of the encoder's stride 2.")
 
 
+@_checked
 def check_to_ntc(to_ntc: Callable) -> None:
     """Exercise 1 of notebook 04: ``(N, C, T)`` => ``(N, T, C)``."""
     x = torch.arange(2 * 3 * 5, dtype=torch.float32).reshape(2, 3, 5)   # N=2, C=3, T=5
@@ -253,6 +302,7 @@ def check_to_ntc(to_ntc: Callable) -> None:
     _ok("Time is the second axis, channels the last: (N, T, C).")
 
 
+@_checked
 def check_shift_right(shift_right: Callable) -> None:
     """Exercise 2 of notebook 04: the teacher-forcing input (a zero first step, then x[:, :-1])."""
     x = torch.arange(1, 13, dtype=torch.float32).reshape(2, 6, 1)
@@ -268,6 +318,7 @@ def check_shift_right(shift_right: Callable) -> None:
     _ok("At step t the decoder sees the true x[t-1]: that is teacher forcing.")
 
 
+@_checked
 def check_gru_parameters(gru_parameters: Callable) -> None:
     """Exercise 3 of notebook 04: parameters of a one-layer ``nn.GRU``."""
     for inputs, hidden in ((1, 48), (8, 48), (3, 10)):
@@ -282,6 +333,7 @@ def check_gru_parameters(gru_parameters: Callable) -> None:
     _ok("The count does not depend on the sequence length: the same cell runs at every step.")
 
 
+@_checked
 def check_psnr(psnr_db: Callable) -> None:
     """Exercise 1 of notebook 05: PSNR in dB for images in [0, 1]."""
     g = torch.Generator().manual_seed(5)
@@ -305,6 +357,7 @@ def check_psnr(psnr_db: Callable) -> None:
     _ok("Every 3 dB is a halving of the squared error.")
 
 
+@_checked
 def check_training_pair(make_training_pair: Callable, x: torch.Tensor) -> None:
     """Exercise 2 of notebook 05: ``(model input, target)`` for a denoising autoencoder."""
     pair = _call(make_training_pair, x, 0.3, 0)
@@ -328,7 +381,8 @@ def check_training_pair(make_training_pair: Callable, x: torch.Tensor) -> None:
     _ok("Corrupted input, clean target: the whole idea of a denoising autoencoder.")
 
 
-def check_best_k(best_k: Callable, pca, noisy_val: torch.Tensor, clean_val: torch.Tensor) -> None:
+@_checked
+def check_best_k(best_k: Callable, pca: PCA, noisy_val: torch.Tensor, clean_val: torch.Tensor) -> None:
     """Exercise 3 of notebook 05: choose PCA's ``k`` for denoising on validation data."""
     ks = [8, 16, 32, 64, 128, 256]
     scores = {k: psnr(clean_val, pca.reconstruct(noisy_val, k).clamp(0, 1)) for k in ks}
@@ -346,6 +400,7 @@ def check_best_k(best_k: Callable, pca, noisy_val: torch.Tensor, clean_val: torc
           "compare each reconstruction with the CLEAN validation images")
 
 
+@_checked
 def check_discrete_kl(discrete_kl: Callable) -> None:
     """Exercise 1 of notebook 06: D_KL(P || Q) = sum_i P(i) log(P(i) / Q(i))."""
     p = torch.tensor([0.6, 0.3, 0.1])
@@ -364,6 +419,7 @@ def check_discrete_kl(discrete_kl: Callable) -> None:
     _fail(f"your value {got:.4f}, expected {want:.4f}", "(p * torch.log(p / q)).sum()")
 
 
+@_checked
 def check_gaussian_kl(gaussian_kl: Callable) -> None:
     """Exercise 2 of notebook 06: closed-form KL of a diagonal Gaussian from N(0, I)."""
     g = torch.Generator().manual_seed(6)
@@ -385,6 +441,7 @@ def check_gaussian_kl(gaussian_kl: Callable) -> None:
           "-0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(dim=1)")
 
 
+@_checked
 def check_reparameterize(reparameterize: Callable) -> None:
     """Exercise 3 of notebook 06: z = mu + sigma * eps, differentiable in mu and logvar."""
     mu = torch.full((20000, 2), 3.0, requires_grad=True)
@@ -409,6 +466,7 @@ def check_reparameterize(reparameterize: Callable) -> None:
     _ok("The randomness sits in eps, so gradients reach mu and logvar.")
 
 
+@_checked
 def check_per_image_error(per_image_error: Callable) -> None:
     """Exercise 1 of notebook 07: one reconstruction error per image, summed over its pixels."""
     g = torch.Generator().manual_seed(7)
@@ -434,6 +492,7 @@ def check_per_image_error(per_image_error: Callable) -> None:
     _ok("One score per image: the larger it is, the worse the model represents that image.")
 
 
+@_checked
 def check_threshold_for_fpr(threshold_for_fpr: Callable) -> None:
     """Exercise 2 of notebook 07: the threshold that flags a fraction fpr of normal images."""
     normal = torch.randn(2000, generator=torch.Generator().manual_seed(8))
@@ -451,6 +510,7 @@ def check_threshold_for_fpr(threshold_for_fpr: Callable) -> None:
     _ok("The threshold comes from normal validation data only; the test set is never used to choose it.")
 
 
+@_checked
 def check_auroc_by_ranking(auroc_by_ranking: Callable) -> None:
     """Exercise 3 of notebook 07: AUROC as P(anomaly's score > normal's score), ties half."""
     g = torch.Generator().manual_seed(9)
@@ -479,6 +539,7 @@ def check_auroc_by_ranking(auroc_by_ranking: Callable) -> None:
 
 # --- Assignments (notebooks/assignments/) -------------------------------------------------------
 
+@_checked
 def check_conv_autoencoder(model_class: Callable[[], nn.Module], latent_dim: int) -> None:
     """Assignment 1: ``model_class()`` is a convolutional autoencoder with a ``latent_dim`` bottleneck."""
     model = _call(model_class)
@@ -511,6 +572,7 @@ def check_conv_autoencoder(model_class: Callable[[], nn.Module], latent_dim: int
     _ok(f"{count_parameters(model):,} parameters, a {latent_dim}-number bottleneck.")
 
 
+@_checked
 def check_reconstruction_target(model: nn.Module, x_test: torch.Tensor, target: float) -> float:
     """Assignment 1: the trained model's test MSE must be at most ``target``; returns the MSE."""
     _require(model, "model")
@@ -529,6 +591,7 @@ def check_reconstruction_target(model: nn.Module, x_test: torch.Tensor, target: 
     return mse
 
 
+@_checked
 def check_beta_vae_loss(beta_vae_loss: Callable) -> None:
     """Assignment 2: summed BCE per image plus beta times the KL, averaged over the batch."""
     g = torch.Generator().manual_seed(12)
@@ -557,9 +620,14 @@ def check_beta_vae_loss(beta_vae_loss: Callable) -> None:
     _ok("beta = 1 is the ELBO; beta > 1 trades reconstruction for a simpler code.")
 
 
+@_checked
 def check_reconstruction_and_kl(reconstruction_and_kl: Callable, model: nn.Module,
                                 x: torch.Tensor) -> None:
     """Assignment 2: mean reconstruction BCE (summed over pixels) and mean KL, in nats."""
+    _given(callable(getattr(model, "encode", None)) and hasattr(model, "latent_dim"), "model",
+           "a VAE (with .encode and .latent_dim)")
+    _given(x.dim() == 4 and x.is_floating_point() and 0 <= x.min() and x.max() <= 1, "x",
+           "a batch of images (N, 1, 28, 28) in [0, 1]")
     model.eval()
     with torch.no_grad():
         x_hat, mu, logvar = model(x)
@@ -580,6 +648,7 @@ def check_reconstruction_and_kl(reconstruction_and_kl: Callable, model: nn.Modul
     _ok(f"reconstruction {want[0]:.1f} + KL {want[1]:.1f} = {sum(want):.1f} nats per image.")
 
 
+@_checked
 def check_beta_tradeoff(results: dict) -> None:
     """Assignment 2: ``{beta: (reconstruction, kl)}``; KL falls and reconstruction rises with beta."""
     if not isinstance(results, dict) or len(results) < 3:
@@ -600,8 +669,9 @@ def check_beta_tradeoff(results: dict) -> None:
     _ok("Larger beta: less information in the code (lower KL), blurrier reconstructions.")
 
 
-def check_one_class_split(x_normal_train: torch.Tensor, is_anomaly: torch.Tensor, train_set,
-                          test_set, normal_class: int) -> None:
+@_checked
+def check_one_class_split(x_normal_train: torch.Tensor, is_anomaly: torch.Tensor,
+                          train_set: Split, test_set: Split, normal_class: int) -> None:
     """Assignment 3: training images of the normal class only; test labels True for anomalies."""
     _require(x_normal_train, "x_normal_train")
     _require(is_anomaly, "is_anomaly")
@@ -624,10 +694,16 @@ def check_one_class_split(x_normal_train: torch.Tensor, is_anomaly: torch.Tensor
         f"{len(is_anomaly)} test images.")
 
 
+@_checked
 def check_threshold_value(threshold: float, normal_val_scores: torch.Tensor, fpr: float,
                           test_scores: torch.Tensor | None = None) -> None:
     """Assignment 3: a threshold flagging a fraction ``fpr`` of the normal validation scores."""
     _require(threshold, "threshold")
+    _given(0 < fpr < 1, "fpr", "a false-positive rate between 0 and 1")
+    _given(normal_val_scores.dim() == 1 and normal_val_scores.is_floating_point(),
+           "normal_val_scores", "one score per normal validation image")
+    _given(test_scores is None or (test_scores.dim() == 1 and test_scores.is_floating_point()),
+           "test_scores", "one score per test image")
     flagged = (normal_val_scores > float(threshold)).float().mean().item()
     if test_scores is not None and abs(float(threshold) - torch.quantile(test_scores, 1 - fpr).item()) < 1e-6:
         _fail("your threshold is a quantile of the TEST scores", "choose it on the normal "
@@ -642,10 +718,12 @@ def check_threshold_value(threshold: float, normal_val_scores: torch.Tensor, fpr
     _ok(f"{flagged:.1%} of normal validation images above the threshold.")
 
 
+@_checked
 def check_auroc_value(auroc: float, scores: torch.Tensor, is_anomaly: torch.Tensor) -> None:
     """Assignment 3: the AUROC of ``scores`` for the labels ``is_anomaly``."""
     from sklearn.metrics import roc_auc_score
     _require(auroc, "auroc")
+    _scores_and_labels(scores, is_anomaly)
     want = roc_auc_score(is_anomaly.numpy(), scores.numpy())
     got = float(auroc)
     if abs(got - want) < 1e-6:

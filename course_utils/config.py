@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ._validate import arguments
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -28,6 +30,7 @@ def cache_dir() -> Path:
     return Path(os.environ.get("COURSE_CACHE_DIR") or REPO_ROOT / ".cache")
 
 
+@arguments
 def get_device(prefer: str | None = None) -> torch.device:
     """The fastest available device: CUDA, then Apple MPS, then CPU.
 
@@ -51,6 +54,22 @@ def get_device(prefer: str | None = None) -> torch.device:
     raise AssertionError("unreachable: the CPU is always available")
 
 
+def as_device(device) -> torch.device:
+    """``device`` (a name such as "cpu" or a ``torch.device``) as a ``torch.device``, or the fastest
+    available one if ``None``. Introduced in notebook 01."""
+    if device is None:
+        return get_device()
+    if isinstance(device, torch.device):
+        return device
+    if not isinstance(device, str):
+        raise TypeError(f"device must be a name such as 'cpu' or 'cuda', got {type(device).__name__}")
+    try:
+        return torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"device must be a name such as 'cpu', 'cuda' or 'mps', got {device!r}") from None
+
+
+@arguments
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python, NumPy and PyTorch; returns a CPU ``torch.Generator`` with that seed.
 

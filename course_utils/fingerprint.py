@@ -48,6 +48,8 @@ def tensor_digest(x: torch.Tensor | np.ndarray) -> str:
     """SHA-256 of a tensor's dtype, shape and values; cached per tensor object and version."""
     if isinstance(x, np.ndarray):
         x = torch.from_numpy(np.ascontiguousarray(x))
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor or a NumPy array, got {type(x).__name__}")
     state = (x.data_ptr(), x._version, tuple(x.shape), tuple(x.stride()), x.storage_offset(),
              str(x.dtype), str(x.device))
     memo = _tensor_memo.get(id(x))

@@ -6,9 +6,10 @@ import math
 
 import torch
 
-from ._validate import as_float_tensor
+from ._validate import arguments, as_float_tensor
 
 
+@arguments
 def reconstruction_mse(x: torch.Tensor, x_hat: torch.Tensor) -> float:
     """Mean squared error per element between ``x`` and ``x_hat`` (same shape, any layout).
 
@@ -22,6 +23,7 @@ def reconstruction_mse(x: torch.Tensor, x_hat: torch.Tensor) -> float:
     return torch.mean((x.double() - x_hat.double()) ** 2).item()
 
 
+@arguments
 def explained_variance_ratio(singular_values: torch.Tensor) -> torch.Tensor:
     """Fraction of the total variance carried by each principal direction, ``(r,)``, from the
     singular values of the centred data matrix (largest first). Introduced in notebook 01.
@@ -37,6 +39,7 @@ def explained_variance_ratio(singular_values: torch.Tensor) -> torch.Tensor:
     return (var / var.sum()).to(s.dtype)
 
 
+@arguments
 def principal_angles(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Principal angles in degrees, smallest first, between the column spaces of ``a`` ``(d, k)``
     and ``b`` ``(d, m)``; returns ``min(k, m)`` angles. Introduced in notebook 01.
@@ -62,6 +65,7 @@ def principal_angles(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 
+@arguments
 def psnr(x: torch.Tensor, x_hat: torch.Tensor) -> float:
     """Peak signal-to-noise ratio in dB of ``x_hat`` against ``x`` for images in [0, 1]:
     ``10 log10(1 / MSE)`` over the whole batch. Introduced in notebook 05.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._validate import as_float_tensor, positive_int, sequences
+from ._validate import arguments, as_float_tensor, positive_int, sequences
 from .vae import reparameterize
 
 
@@ -34,6 +34,7 @@ class PCA:
         d, r = self.components.shape
         return f"PCA(dim={d}, components={r})"
 
+    @arguments
     def fit(self, x: torch.Tensor) -> PCA:
         x = _flat(x)
         if len(x) < 2:
@@ -50,6 +51,7 @@ class PCA:
             raise RuntimeError("call fit(x) before using the PCA")
         return positive_int(k, "k", maximum=self.components.shape[1])
 
+    @arguments
     def encode(self, x: torch.Tensor, k: int) -> torch.Tensor:
         """Codes ``z`` ``(N, k)``: coordinates along the top ``k`` principal directions."""
         k = self._check_k(k)
@@ -59,12 +61,14 @@ class PCA:
                              f"{self.mean.shape[0]}")
         return (x - self.mean) @ self.components[:, :k]
 
+    @arguments
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Vectors ``(N, d)`` from codes ``z`` ``(N, k)``."""
         z = as_float_tensor(z, "z", ndim=2)
         k = self._check_k(z.shape[1])
         return self.mean + z @ self.components[:, :k].T
 
+    @arguments
     def reconstruct(self, x: torch.Tensor, k: int) -> torch.Tensor:
         """Project ``x`` onto the top-``k`` subspace; returns the shape ``x`` came in."""
         return self.decode(self.encode(x, k)).reshape(x.shape)
@@ -84,6 +88,7 @@ class LinearAutoencoder(nn.Module):
         self.decoder = nn.Linear(latent_dim, input_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = as_float_tensor(x, "x")
         if x.ndim != 2 or x.shape[1] != self.input_dim:
             raise ValueError(f"LinearAutoencoder expects flat vectors (N, {self.input_dim}), got "
                              f"shape {tuple(x.shape)}; flatten images with x.reshape(len(x), -1)")
@@ -91,6 +96,7 @@ class LinearAutoencoder(nn.Module):
 
 
 def _check_images(x: torch.Tensor, model: nn.Module) -> None:
+    as_float_tensor(x, "x")
     if x.ndim != 4 or tuple(x.shape[1:]) != (1, 28, 28):
         raise ValueError(f"{type(model).__name__} expects images (N, 1, 28, 28), got shape "
                          f"{tuple(x.shape)}; reshape flat vectors with x.reshape(-1, 1, 28, 28)")
@@ -156,11 +162,25 @@ class ConvAutoencoder(nn.Module):
 
     def code_from_features(self, h: torch.Tensor) -> torch.Tensor:
         """The code ``z`` ``(N, latent_dim)`` from :meth:`features`' output."""
+        h = as_float_tensor(h, "h", ndim=4)
+        want = (self.encoder[2].out_channels, 7, 7)
+        if tuple(h.shape[1:]) != want:
+            raise ValueError(f"h must be the feature maps from .features(x), shape (N, {want[0]}, 7, 7), "
+                             f"got {tuple(h.shape)}")
         return self.encoder[4:](h)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_images(x, self)
         return self.decoder(self.encoder(x))
+
+
+@arguments
+def _check_codes(z: torch.Tensor, latent_dim: int) -> torch.Tensor:
+    z = as_float_tensor(z, "z", ndim=2)
+    if z.shape[1] != latent_dim:
+        raise ValueError(f"z must have shape (N, {latent_dim}), one code of {latent_dim} numbers per "
+                         f"sample, got {tuple(z.shape)}")
+    return z
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -196,10 +216,13 @@ class RecurrentAutoencoder(nn.Module):
 
     def decode(self, z: torch.Tensor, steps: int) -> torch.Tensor:
         """``(N, latent_dim)`` => ``(N, steps, C)``."""
+        z = _check_codes(z, self.latent_dim)
+        steps = positive_int(steps, "steps")
         states, _ = self.decoder_rnn(z.unsqueeze(1).expand(-1, steps, -1))  # (N, T, 2*hidden)
         return self.to_output(states)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = sequences(x, self.channels)
         return self.decode(self.encode(x), x.shape[1])
 
 
@@ -260,7 +283,7 @@ class VAE(nn.Module):
         return self.to_mu(h), self.to_logvar(h)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        return self.decoder(z)
+        return self.decoder(_check_codes(z, self.latent_dim))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         mu, logvar = self.encode(x)

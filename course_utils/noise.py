@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from ._validate import as_float_tensor
+from ._validate import arguments, as_float_tensor
 
 KINDS = ("gaussian", "masking", "salt_and_pepper")
 
@@ -30,6 +30,7 @@ def _check(x, level: float, name: str, maximum: float | None) -> torch.Tensor:
     return x
 
 
+@arguments
 def gaussian_noise(x: torch.Tensor, sigma: float, seed: int | None = None) -> torch.Tensor:
     """``x + sigma * N(0, 1)``, clipped to [0, 1]. Introduced in notebook 05."""
     x = _check(x, sigma, "sigma", None)
@@ -37,6 +38,7 @@ def gaussian_noise(x: torch.Tensor, sigma: float, seed: int | None = None) -> to
     return (x + sigma * noise).clamp(0.0, 1.0)
 
 
+@arguments
 def masking_noise(x: torch.Tensor, fraction: float, seed: int | None = None) -> torch.Tensor:
     """Set a random ``fraction`` of the pixels to 0 (Vincent et al. 2008). Introduced in notebook 05."""
     x = _check(x, fraction, "fraction", 1.0)
@@ -44,6 +46,7 @@ def masking_noise(x: torch.Tensor, fraction: float, seed: int | None = None) -> 
     return x * keep
 
 
+@arguments
 def salt_and_pepper(x: torch.Tensor, fraction: float, seed: int | None = None) -> torch.Tensor:
     """Set a random ``fraction`` of the pixels to 0 or 1 with equal odds. Introduced in notebook 05."""
     x = _check(x, fraction, "fraction", 1.0)
@@ -53,6 +56,7 @@ def salt_and_pepper(x: torch.Tensor, fraction: float, seed: int | None = None) -
     return torch.where(hit, salt, x)
 
 
+@arguments
 def corrupt(x: torch.Tensor, kind: str, level: float, seed: int | None = None) -> torch.Tensor:
     """Dispatch to one of :data:`KINDS` (``level`` is sigma or the fraction). Introduced in notebook 05."""
     functions = {"gaussian": gaussian_noise, "masking": masking_noise,

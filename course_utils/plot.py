@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from ._validate import as_float_tensor, images, positive_int
+from ._validate import arguments, as_float_tensor, images, positive_int
 
 
 def _as_images(x: torch.Tensor, name: str) -> torch.Tensor:
@@ -34,6 +34,7 @@ def _show(ax, img: torch.Tensor) -> None:
     ax.set_yticks([])
 
 
+@arguments
 def image_grid(x: torch.Tensor, ncols: int = 8, titles: Sequence[str] | None = None,
                size: float = 1.2, suptitle: str | None = None) -> plt.Figure:
     """A grid of images ``(N, 1, 28, 28)`` (or flat ``(N, 784)``). Introduced in notebook 01."""
@@ -43,6 +44,7 @@ def image_grid(x: torch.Tensor, ncols: int = 8, titles: Sequence[str] | None = N
         raise ValueError(f"got {len(titles)} titles for {len(x)} images")
     ncols = min(ncols, len(x))
     nrows = -(-len(x) // ncols)
+    _positive_size(size)
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3 * bool(titles)
                                                     + 0.4 * bool(suptitle)),
                              squeeze=False)
@@ -62,11 +64,18 @@ def image_grid(x: torch.Tensor, ncols: int = 8, titles: Sequence[str] | None = N
 GAP = 2  # blank pixels between the images of a row in reconstruction_rows
 
 
+def _positive_size(size: float) -> None:
+    if not size > 0:
+        raise ValueError(f"size must be a positive number of inches, got {size}")
+
+
+@arguments
 def tile(row: np.ndarray, i: int, size: int = 28) -> np.ndarray:
     """Image ``i`` of a row drawn by :func:`reconstruction_rows` (``fig.axes[r].images[0]``)."""
     return np.asarray(row)[:, i * (size + GAP):i * (size + GAP) + size]
 
 
+@arguments
 def reconstruction_rows(rows: Mapping[str, torch.Tensor], size: float = 1.1,
                         title: str | None = None) -> plt.Figure:
     """One labelled row per entry, e.g. ``{"original": x, "k = 8": x_hat}``; all rows the same length.
@@ -88,6 +97,7 @@ def reconstruction_rows(rows: Mapping[str, torch.Tensor], size: float = 1.1,
         raise ValueError(f"reconstruction_rows draws grey images (N, 1, H, W), got {channels} channels")
     label_in = 0.08 + 0.075 * max(len(line) for label in tensors for line in str(label).splitlines())
     title_in = 0.35 if title else 0.0
+    _positive_size(size)
     width, height = size * n + label_in + 0.05, size * m + title_in + 0.05
     fig, axes = plt.subplots(m, 1, figsize=(width, height), squeeze=False)
     cmap = plt.get_cmap("gray").with_extremes(bad="white")
@@ -110,6 +120,7 @@ def reconstruction_rows(rows: Mapping[str, torch.Tensor], size: float = 1.1,
     return fig
 
 
+@arguments
 def loss_curves(histories: Mapping[str, object], logy: bool = True, ylabel: str = "loss") -> plt.Figure:
     """Train (solid) and validation (dashed) loss per epoch for one or more ``History`` objects.
 
@@ -135,6 +146,7 @@ def loss_curves(histories: Mapping[str, object], logy: bool = True, ylabel: str 
     return fig
 
 
+@arguments
 def sequence_rows(rows: Mapping[str, torch.Tensor], n: int = 6, channel: int = 0) -> plt.Figure:
     """The first ``n`` sequences ``(N, T, C)`` of each entry overlaid, one panel per sequence,
     e.g. ``{"input": x, "GRU AE": x_hat}``. Introduced in notebook 04.
@@ -147,6 +159,9 @@ def sequence_rows(rows: Mapping[str, torch.Tensor], n: int = 6, channel: int = 0
     if len(shapes) != 1:
         raise ValueError(f"all entries must have the same (T, C), got {sorted(shapes)}")
     n = min(positive_int(n, "n"), min(len(x) for x in tensors.values()))
+    channels = shapes.pop()[1]
+    if isinstance(channel, bool) or not isinstance(channel, int) or not 0 <= channel < channels:
+        raise ValueError(f"channel must be an index 0..{channels - 1}, got {channel!r}")
     fig, axes = plt.subplots(1, n, figsize=(2.4 * n, 2.2), sharey=True, squeeze=False)
     for i, ax in enumerate(axes[0]):
         for j, (label, x) in enumerate(tensors.items()):

@@ -19,7 +19,7 @@ from torch.utils.data import (
 from tqdm.auto import tqdm
 
 from . import config
-from ._validate import as_float_tensor, positive_int
+from ._validate import arguments, as_float_tensor, positive_int
 
 
 @dataclass
@@ -62,6 +62,7 @@ def _loader(data, batch_size: int, shuffle: bool, generator: torch.Generator | N
                       batch_size=None, num_workers=num_workers)
 
 
+@arguments
 def fit(model: nn.Module, train, val=None, *, loss_fn: Callable | None = None,
         optimizer: torch.optim.Optimizer | None = None, lr: float = 1e-3, epochs: int = 10,
         batch_size: int = 128, seed: int = 0, device: torch.device | str | None = None,
@@ -91,7 +92,7 @@ def fit(model: nn.Module, train, val=None, *, loss_fn: Callable | None = None,
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     train = _as_pair(train, "train")
     val = _as_pair(val, "val") if val is not None else None
-    device = torch.device(device) if device is not None else config.get_device()
+    device = config.as_device(device)
     loss_fn = loss_fn if loss_fn is not None else nn.MSELoss()
     model.to(device)
     optimizer = optimizer if optimizer is not None else torch.optim.Adam(model.parameters(), lr=lr)
@@ -106,9 +107,15 @@ def fit(model: nn.Module, train, val=None, *, loss_fn: Callable | None = None,
         total, count = 0.0, 0
         for inputs, targets in _loader(train, batch_size, True, generator, num_workers):
             inputs, targets = inputs.to(device), targets.to(device)
-            if corrupt is not None:
-                inputs = corrupt(inputs)
-            loss = loss_fn(model(inputs), targets)
+            try:
+                if corrupt is not None:
+                    inputs = corrupt(inputs)
+                loss = loss_fn(model(inputs), targets)
+            except (RuntimeError, IndexError, TypeError) as err:
+                raise ValueError(f"training step failed: {type(model).__name__} on inputs of shape "
+                                 f"{tuple(inputs.shape)} with targets {tuple(targets.shape)} and "
+                                 f"loss {getattr(loss_fn, '__name__', type(loss_fn).__name__)}: "
+                                 f"{str(err).splitlines()[0]}") from err
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -145,6 +152,7 @@ def _as_model(model, name: str = "model") -> nn.Module:
 
 
 @torch.no_grad()
+@arguments
 def map_batches(model: nn.Module, fn: Callable, *tensors: torch.Tensor,
                 batch_size: int = 1024) -> list:
     """``fn(model, *batch)`` for consecutive batches of ``tensors``, in evaluation mode.
@@ -162,7 +170,7 @@ def map_batches(model: nn.Module, fn: Callable, *tensors: torch.Tensor,
         batch = [t[i:i + batch_size].to(device) for t in tensors]
         try:
             out.append(fn(model, *batch))
-        except (RuntimeError, IndexError) as err:
+        except (RuntimeError, IndexError, TypeError) as err:
             shapes = " and ".join(str(tuple(t.shape)) for t in tensors)
             raise ValueError(f"{type(model).__name__} could not process data of shape {shapes} "
                              f"(is it the data this model was built for?): "
@@ -170,6 +178,7 @@ def map_batches(model: nn.Module, fn: Callable, *tensors: torch.Tensor,
     return out
 
 
+@arguments
 def evaluate(model: nn.Module, data, loss_fn: Callable | None = None, *, batch_size: int = 1024,
              device: torch.device | str | None = None) -> float:
     """``loss_fn`` averaged over ``data`` (tensor ``x`` or ``(inputs, targets)``), batch-size weighted.
@@ -182,12 +191,13 @@ def evaluate(model: nn.Module, data, loss_fn: Callable | None = None, *, batch_s
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be a loss function, got {type(loss_fn).__name__}")
     if device is not None:
-        model.to(device)
+        model.to(config.as_device(device))
     totals = map_batches(model, lambda m, x, t: loss_fn(m(x), t).item() * len(x), inputs,
                          targets, batch_size=batch_size)
     return sum(totals) / len(inputs)
 
 
+@arguments
 def predict(model: nn.Module, x: torch.Tensor, *, batch_size: int = 1024) -> torch.Tensor:
     """``model(x)`` in evaluation mode, batch by batch, returned on the CPU. Introduced in notebook 01."""
     model = _as_model(model)

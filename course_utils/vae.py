@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._validate import as_float_tensor
+from ._validate import arguments, as_float_tensor
 from .train import map_batches
 
 
@@ -18,6 +18,7 @@ def _check_pair(mu: torch.Tensor, logvar: torch.Tensor) -> None:
                          f"{tuple(mu.shape)} and {tuple(logvar.shape)}")
 
 
+@arguments
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """``z = mu + exp(logvar / 2) * eps`` with ``eps ~ N(0, I)``; shapes ``(N, latent_dim)``.
 
@@ -27,6 +28,7 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
 
 
+@arguments
 def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """KL( N(mu, diag exp(logvar)) || N(0, I) ) per sample, in nats, shape ``(N,)``:
     ``-1/2 * sum(1 + logvar - mu**2 - exp(logvar))`` (Kingma & Welling 2013, appendix B).
@@ -37,6 +39,7 @@ def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp(), dim=1)
 
 
+@arguments
 def vae_loss(output: tuple[torch.Tensor, torch.Tensor, torch.Tensor], x: torch.Tensor,
              beta: float = 1.0) -> torch.Tensor:
     """Negative ELBO averaged over the batch, in nats per image: summed binary cross-entropy over
@@ -55,6 +58,7 @@ def vae_loss(output: tuple[torch.Tensor, torch.Tensor, torch.Tensor], x: torch.T
     return reconstruction + beta * kl_divergence(mu, logvar).mean()
 
 
+@arguments
 def negative_elbo_per_image(model: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
     """Negative ELBO of every image in ``x`` ``(N, 1, 28, 28)``, shape ``(N,)``, in nats (beta = 1).
 
@@ -71,6 +75,7 @@ def negative_elbo_per_image(model: nn.Module, x: torch.Tensor, batch_size: int =
     return torch.cat(map_batches(model, nelbo, x, batch_size=batch_size))
 
 
+@arguments
 def negative_elbo(model: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> float:
     """Mean negative ELBO of ``x`` ``(N, 1, 28, 28)`` under ``model``, in nats per image (beta = 1).
 

@@ -15,9 +15,10 @@ import torch
 from torch import nn
 
 from . import anomaly, noise, plot
-from ._validate import images, positive_int
+from ._validate import arguments, images, positive_int
 from .metrics import psnr, reconstruction_mse
 from .models import PCA
+from .train import predict
 
 
 def headless() -> bool:
@@ -44,6 +45,7 @@ def _interactive(figure_fn: Callable[..., plt.Figure], **controls):
     return widgets.VBox([ui, out])
 
 
+@arguments
 def pca_reconstruction_figure(pca: PCA, x: torch.Tensor, k: int) -> plt.Figure:
     """Originals ``x`` ``(N, 1, 28, 28)`` above their rank-``k`` PCA reconstructions, MSE in the title.
 
@@ -58,6 +60,7 @@ def pca_reconstruction_figure(pca: PCA, x: torch.Tensor, k: int) -> plt.Figure:
                                     title=f"PCA with k = {k}: test MSE {reconstruction_mse(x, x_hat):.4f}")
 
 
+@arguments
 def pca_k_slider(pca: PCA, x: torch.Tensor, k: int = 16, k_max: int = 256):
     """A slider over ``k`` that redraws :func:`pca_reconstruction_figure`. Introduced in notebook 01."""
     fig = pca_reconstruction_figure(pca, x, k)  # validates the arguments once, up front
@@ -71,6 +74,7 @@ def pca_k_slider(pca: PCA, x: torch.Tensor, k: int = 16, k_max: int = 256):
     return _interactive(lambda k: pca_reconstruction_figure(pca, x, k), k=slider)
 
 
+@arguments
 def denoise_figure(model: nn.Module, x: torch.Tensor, kind: str = "gaussian", level: float = 0.3,
                    seed: int = 0) -> plt.Figure:
     """Clean ``x`` ``(N, 1, 28, 28)``, its corrupted copy and ``model``'s output, PSNR in the labels.
@@ -79,10 +83,7 @@ def denoise_figure(model: nn.Module, x: torch.Tensor, kind: str = "gaussian", le
     """
     x = images(x)
     noisy = noise.corrupt(x, kind, level, seed=seed)
-    device = next(model.parameters()).device
-    model.eval()
-    with torch.no_grad():
-        denoised = model(noisy.to(device)).cpu()
+    denoised = predict(model, noisy)
     fig = plot.reconstruction_rows({
         "clean": x,
         f"{kind} {level:g}\n{psnr(x, noisy):.1f} dB": noisy,
@@ -91,6 +92,7 @@ def denoise_figure(model: nn.Module, x: torch.Tensor, kind: str = "gaussian", le
     return fig
 
 
+@arguments
 def denoise_sliders(model: nn.Module, x: torch.Tensor, kind: str = "gaussian", level: float = 0.3):
     """Noise type and level controls that redraw :func:`denoise_figure`. Introduced in notebook 05."""
     fig = denoise_figure(model, x, kind, level)
@@ -106,21 +108,25 @@ def denoise_sliders(model: nn.Module, x: torch.Tensor, kind: str = "gaussian", l
                         kind=kind_box, level=level_box)
 
 
+@arguments
 def latent_figure(decoder: nn.Module, z: list[float] | tuple[float, ...]) -> plt.Figure:
     """The image ``decoder`` produces from one code ``z`` (a list of ``latent_dim`` numbers).
 
     Introduced in notebook 06.
     """
-    z = torch.as_tensor([list(z)], dtype=torch.float32)
-    device = next(decoder.parameters()).device
-    decoder.eval()
-    with torch.no_grad():
-        x_hat = decoder(z.to(device)).cpu().reshape(1, 1, 28, 28)
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in z):
+        raise TypeError(f"z must be a list of numbers (one per latent coordinate), got {list(z)!r:.60}")
+    z = torch.tensor([list(z)], dtype=torch.float32)
+    x_hat = predict(decoder, z)
+    if x_hat.numel() != 784:
+        raise ValueError(f"decoder must map a code to one 28x28 image, got shape {tuple(x_hat.shape)}")
+    x_hat = x_hat.reshape(1, 1, 28, 28)
     fig = plot.image_grid(x_hat, ncols=1, size=2.5)
     fig.suptitle("z = (" + ", ".join(f"{v:+.1f}" for v in z[0].tolist()) + ")", fontsize=9)
     return fig
 
 
+@arguments
 def latent_explorer(decoder: nn.Module, latent_dim: int, limit: float = 3.0):
     """One slider per latent coordinate (in prior standard deviations) that redraws
     :func:`latent_figure`. Introduced in notebook 06.
@@ -140,6 +146,7 @@ def latent_explorer(decoder: nn.Module, latent_dim: int, limit: float = 3.0):
                         **sliders)
 
 
+@arguments
 def threshold_figure(scores: torch.Tensor, is_anomaly: torch.Tensor, threshold: float) -> plt.Figure:
     """Confusion matrix at ``threshold`` beside the ROC curve with that operating point marked.
 
@@ -169,6 +176,7 @@ def threshold_figure(scores: torch.Tensor, is_anomaly: torch.Tensor, threshold: 
     return fig
 
 
+@arguments
 def threshold_slider(scores: torch.Tensor, is_anomaly: torch.Tensor, threshold: float):
     """A slider over the score's range that redraws :func:`threshold_figure`.
 

@@ -270,7 +270,7 @@ def test_bad_arguments_give_clear_errors(tmp_path):
         _get(tmp_path, optimizer=torch.optim.SGD(LinearAutoencoder(784, 4).parameters(), lr=0.1))
     with pytest.raises(TypeError, match="loss_fn must be a function"):
         _get(tmp_path, loss_fn="bce")
-    with pytest.raises(TypeError, match="name for people"):
+    with pytest.raises(TypeError, match="loss must be a string"):
         _get(tmp_path, loss=nn.MSELoss())
     with pytest.raises(TypeError, match="retrain must be"):
         _get(tmp_path, retrain="yes")

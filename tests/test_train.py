@@ -79,7 +79,7 @@ class _Diverging(nn.Module):
     ({"train": (torch.rand(4, 784), torch.rand(5, 784))}, ValueError, "same number of samples"),
     ({"train": torch.zeros(4, 784, dtype=torch.uint8)}, TypeError, "floating-point"),
     ({"epochs": 0}, ValueError, "epochs must be a positive integer"),
-    ({"batch_size": 1.5}, TypeError, "batch_size must be a positive integer"),
+    ({"batch_size": 1.5}, TypeError, "batch_size must be an integer"),
     ({"lr": -1}, ValueError, "lr must be a positive number"),
     ({"num_workers": -1}, ValueError, "num_workers"),
 ])
