@@ -147,13 +147,13 @@ def check_pca_reconstruct(pca_reconstruct: Callable, x: torch.Tensor, mean: torc
 
 
 @_checked
-def check_reparametrise(reparametrise: Callable, model: LinearAutoencoder, x: torch.Tensor) -> None:
+def check_reparameterize_weights(reparameterize_weights: Callable, model: LinearAutoencoder, x: torch.Tensor) -> None:
     """Exercise 3 of notebook 01: new weights ``A W_e``, ``W_d A^-1`` give the same reconstructions."""
     k = model.latent_dim
     A = torch.randn(k, k, generator=torch.Generator().manual_seed(3)) + 3 * torch.eye(k)
-    new = _call(reparametrise, model, A)
+    new = _call(reparameterize_weights, model, A)
     if not isinstance(new, nn.Module):
-        _fail(f"reparametrise should return a model, got {type(new).__name__}",
+        _fail(f"reparameterize_weights should return a model, got {type(new).__name__}",
               "build a new LinearAutoencoder and copy the transformed weights into it")
     if new is model:
         _fail("you returned the model you were given", "make a new LinearAutoencoder "
@@ -195,9 +195,12 @@ def check_bce(bce: Callable) -> None:
     x_hat = torch.rand(8, 1, 28, 28, generator=g) * 0.98 + 0.01
     want = nn.functional.binary_cross_entropy(x_hat, x)
     got = _call(bce, x_hat, x)
+    if isinstance(got, (int, float)) and not isinstance(got, bool):
+        got = torch.tensor(float(got))  # a Python number is a fine answer too
     if not isinstance(got, torch.Tensor) or got.numel() != 1:
-        _fail(f"bce should return a single number as a tensor, got {got!r:.60}",
+        _fail(f"bce should return a single number, got {got!r:.60}",
               "average over all pixels and images with .mean()")
+    got = got.detach().reshape(()).to(want.dtype)
     if torch.isclose(got, want, rtol=1e-4):
         _ok("BCE is the negative log-likelihood of the pixels under independent Bernoullis.")
         return
@@ -219,7 +222,15 @@ def check_encode(encode: Callable, model: nn.Module, x: torch.Tensor) -> None:
     _given(isinstance(getattr(model, "encoder", None), nn.Module) and hasattr(model, "latent_dim"),
            "model", "an autoencoder with .encoder and .latent_dim")
     _given(x.dim() == 4 and x.is_floating_point(), "x", "a batch of images (N, 1, 28, 28)")
-    z = _call(encode, model, x)
+    modes = []  # was the model in training mode when its encoder ran?
+    hook = model.encoder.register_forward_pre_hook(lambda module, args: modes.append(model.training))
+    was_training = model.training
+    model.train()  # as it is right after train.fit
+    try:
+        z = _call(encode, model, x)
+    finally:
+        hook.remove()
+        model.train(was_training)
     want = (len(x), model.latent_dim)
     if not isinstance(z, torch.Tensor):
         _fail(f"encode should return a tensor, got {type(z).__name__}", "return model.encoder(x)")
@@ -229,8 +240,12 @@ def check_encode(encode: Callable, model: nn.Module, x: torch.Tensor) -> None:
     if z.requires_grad:
         _fail("your codes still carry gradients", "compute them inside `with torch.no_grad():` "
               "(and call model.eval() first)")
+    if any(modes):
+        _fail("the encoder ran in training mode", "call model.eval() before encoding: layers such "
+              "as dropout and batch normalisation behave differently while training")
     with torch.no_grad():
-        ref = model.encoder(x)
+        ref = model.eval().encoder(x)
+    model.train(was_training)
     if not torch.allclose(z, ref, atol=1e-5):
         _fail("your codes differ from model.encoder(x)", "pass the images through model.encoder, "
               "unchanged")
@@ -278,6 +293,9 @@ def check_upsample(make_upsample: Callable) -> None:
     if not isinstance(block, nn.Module):
         _fail(f"make_upsample should return an nn.Module, got {type(block).__name__}",
               "return nn.ConvTranspose2d(...) or an nn.Sequential")
+    if not any(isinstance(m, nn.ConvTranspose2d) for m in block.modules()):
+        _fail("your block upsamples without a transposed convolution", "the exercise is about the "
+              "learned upsampling of the decoder: use nn.ConvTranspose2d(c_in, c_out, 3, stride=2, ...)")
     out = block(torch.zeros(2, 32, 7, 7))
     if tuple(out.shape) != (2, 16, 14, 14):
         hint = ("add output_padding=1: with stride 2, padding 1 and kernel 3 a transposed "
@@ -378,6 +396,13 @@ def check_training_pair(make_training_pair: Callable, x: torch.Tensor) -> None:
     if not 0.1 < noise_std < 0.35:
         _fail(f"the noise has standard deviation {noise_std:.2f}; expected about 0.25 after "
               "clipping at sigma = 0.3", "use the sigma you are given")
+    again, other = _call(make_training_pair, x, 0.3, 0), _call(make_training_pair, x, 0.3, 1)
+    if not torch.equal(again[0], inputs):
+        _fail("two calls with the same seed give different noise", "pass the seed on to the noise "
+              "function, so that a validation set is the same every time: seed=seed")
+    if torch.equal(other[0], inputs):
+        _fail("a different seed gives the same noise", "the noise must come from the seed you are "
+              "given, not from a fixed one")
     _ok("Corrupted input, clean target: the whole idea of a denoising autoencoder.")
 
 
@@ -416,7 +441,8 @@ def check_discrete_kl(discrete_kl: Callable) -> None:
         _fail("you computed KL(Q || P)", "weight the log-ratio by P, the first argument")
     if abs(got + want) < 1e-5:
         _fail(f"your value {got:.4f} has the wrong sign", "it is log(P / Q), not log(Q / P)")
-    _fail(f"your value {got:.4f}, expected {want:.4f}", "(p * torch.log(p / q)).sum()")
+    _fail(f"your value {got:.4f}, expected {want:.4f}", "sum over i of P(i) times the log of "
+          "the ratio P(i) / Q(i)")
 
 
 @_checked
@@ -438,7 +464,8 @@ def check_gaussian_kl(gaussian_kl: Callable) -> None:
     if torch.allclose(got, 2 * want, atol=1e-5):
         _fail("your values are twice too large", "do not forget the factor 1/2")
     _fail("your values differ from torch.distributions.kl_divergence",
-          "-0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(dim=1)")
+          "compare your code term by term with the closed form above the exercise; "
+          "sigma^2 = exp(logvar)")
 
 
 @_checked
@@ -455,6 +482,16 @@ def check_reparameterize(reparameterize: Callable) -> None:
         _fail("no gradient flows from z back to mu and logvar", "build z from mu and logvar with "
               "torch operations; only eps is random")
     mean, std = z.mean().item(), z.std().item()
+    grad_mu, grad_logvar = torch.autograd.grad(z.sum(), (mu, logvar), allow_unused=True)
+    if grad_mu is None or grad_logvar is None or not grad_mu.abs().sum() > 0 \
+            or not grad_logvar.abs().sum() > 0:
+        _fail("z does not depend on mu and logvar: their gradients are zero", "torch.normal(mu, "
+              "std) samples, but it is not reparameterised; write z = mu + std * eps with "
+              "eps = torch.randn_like(mu)")
+    if not torch.allclose(grad_mu, torch.ones_like(grad_mu)) or \
+            not torch.allclose(grad_logvar, 0.5 * (z - mu).detach(), atol=1e-5):
+        _fail("the gradients of z are not those of mu + exp(logvar / 2) * eps",
+              "dz/dmu should be 1 and dz/dlogvar = (z - mu) / 2: only eps is random")
     if abs(mean - 3.0) > 0.05:
         _fail(f"your samples have mean {mean:.2f}; expected mu = 3", "add mu")
     if abs(std - 0.25) < 0.02:
@@ -503,10 +540,10 @@ def check_threshold_for_fpr(threshold_for_fpr: Callable) -> None:
             continue
         if abs(flagged - (1 - fpr)) <= 0.002:
             _fail(f"with fpr = {fpr} your threshold flags {flagged:.1%} of normal images",
-                  "false positives are the normal images ABOVE the threshold: take the "
-                  "(1 - fpr) quantile, torch.quantile(scores, 1 - fpr)")
+                  "false positives are the normal images ABOVE the threshold: which quantile "
+                  "leaves a fraction fpr above it?")
         _fail(f"with fpr = {fpr} your threshold flags {flagged:.1%} of normal images, expected "
-              f"{fpr:.0%}", "use only the normal validation scores: torch.quantile(scores, 1 - fpr)")
+              f"{fpr:.0%}", "the threshold is a quantile of the normal scores (torch.quantile)")
     _ok("The threshold comes from normal validation data only; the test set is never used to choose it.")
 
 
@@ -670,52 +707,70 @@ def check_beta_tradeoff(results: dict) -> None:
 
 
 @_checked
-def check_one_class_split(x_normal_train: torch.Tensor, is_anomaly: torch.Tensor,
-                          train_set: Split, test_set: Split, normal_class: int) -> None:
-    """Assignment 3: training images of the normal class only; test labels True for anomalies."""
-    _require(x_normal_train, "x_normal_train")
-    _require(is_anomaly, "is_anomaly")
-    want_train = train_set.x[train_set.y == normal_class]
-    if not isinstance(x_normal_train, torch.Tensor) or x_normal_train.shape != want_train.shape:
-        shape = tuple(x_normal_train.shape) if isinstance(x_normal_train, torch.Tensor) else None
-        _fail(f"x_normal_train has shape {shape}; expected {tuple(want_train.shape)}",
-              f"keep only the training images of class {normal_class}: "
-              f"train_set.x[train_set.y == {normal_class}]")
-    if not torch.equal(x_normal_train, want_train):
-        _fail("x_normal_train holds the right number of images, but not the right ones",
-              "select with the labels of the same split: train_set.y")
-    if not isinstance(is_anomaly, torch.Tensor) or is_anomaly.dtype != torch.bool:
-        _fail("is_anomaly should be a bool tensor", "test_set.y != normal_class")
+def check_one_class_split(x_normal_train: torch.Tensor, x_normal_val: torch.Tensor,
+                          is_anomaly: torch.Tensor, train_set: Split, val_set: Split,
+                          test_set: Split, normal_class: int) -> None:
+    """Assignment 3: training and validation images of the normal class only; test labels True
+    for anomalies."""
+    for name, got, split in [("x_normal_train", x_normal_train, train_set),
+                             ("x_normal_val", x_normal_val, val_set)]:
+        want = split.x[split.y == normal_class]
+        which = "training" if split is train_set else "validation"
+        if got.shape != want.shape:
+            _fail(f"{name} has shape {tuple(got.shape)}; expected {tuple(want.shape)}",
+                  f"keep only the {which} images whose label is the normal class")
+        if not torch.equal(got, want):
+            _fail(f"{name} holds the right number of images, but not the right ones",
+                  f"select the {which} images with the labels of the same split")
+    if is_anomaly.dtype != torch.bool:
+        _fail("is_anomaly should be a bool tensor (True = anomaly)", "compare the test labels "
+              "with the normal class")
     if torch.equal(is_anomaly, test_set.y == normal_class):
-        _fail("is_anomaly is True for the normal class", "anomalies are the OTHER classes: use !=")
+        _fail("is_anomaly is True for the normal class", "anomalies are the OTHER classes")
     if not torch.equal(is_anomaly, test_set.y != normal_class):
-        _fail("is_anomaly does not match the test labels", "test_set.y != normal_class")
-    _ok(f"{len(want_train)} normal training images; {int(is_anomaly.sum())} anomalies among "
-        f"{len(is_anomaly)} test images.")
+        _fail("is_anomaly does not match the test labels", "one entry per test image: True "
+              "where the label is not the normal class")
+    _ok(f"{len(x_normal_train)} normal training and {len(x_normal_val)} validation images; "
+        f"{int(is_anomaly.sum())} anomalies among {len(is_anomaly)} test images.")
 
 
 @_checked
-def check_threshold_value(threshold: float, normal_val_scores: torch.Tensor, fpr: float,
-                          test_scores: torch.Tensor | None = None) -> None:
-    """Assignment 3: a threshold flagging a fraction ``fpr`` of the normal validation scores."""
-    _require(threshold, "threshold")
+def check_threshold_value(threshold: float, test_fpr: float, test_tpr: float,
+                          normal_val_scores: torch.Tensor, test_scores: torch.Tensor,
+                          is_anomaly: torch.Tensor, fpr: float) -> None:
+    """Assignment 3: a threshold flagging a fraction ``fpr`` of the normal validation scores,
+    and the false- and true-positive rates it gives on the test set."""
     _given(0 < fpr < 1, "fpr", "a false-positive rate between 0 and 1")
     _given(normal_val_scores.dim() == 1 and normal_val_scores.is_floating_point(),
            "normal_val_scores", "one score per normal validation image")
-    _given(test_scores is None or (test_scores.dim() == 1 and test_scores.is_floating_point()),
-           "test_scores", "one score per test image")
-    flagged = (normal_val_scores > float(threshold)).float().mean().item()
-    if test_scores is not None and abs(float(threshold) - torch.quantile(test_scores, 1 - fpr).item()) < 1e-6:
+    _scores_and_labels(test_scores, is_anomaly)
+    threshold = float(threshold)
+    normal_test = test_scores[~is_anomaly]
+    if abs(threshold - torch.quantile(normal_test, 1 - fpr).item()) < 1e-6:
         _fail("your threshold is a quantile of the TEST scores", "choose it on the normal "
               "validation scores; the test set is only for measuring")
+    flagged = (normal_val_scores > threshold).float().mean().item()
     tolerance = max(2.0 / len(normal_val_scores), 0.002)
     if abs(flagged - fpr) > tolerance:
         if abs(flagged - (1 - fpr)) <= tolerance:
             _fail(f"your threshold flags {flagged:.1%} of normal validation images",
-                  f"take the (1 - fpr) quantile: torch.quantile(scores, {1 - fpr})")
+                  "false positives are the normal images ABOVE the threshold: which quantile "
+                  f"leaves only {fpr:.0%} above it?")
         _fail(f"your threshold flags {flagged:.1%} of normal validation images, expected {fpr:.1%}",
-              "torch.quantile(normal_val_scores, 1 - fpr)")
-    _ok(f"{flagged:.1%} of normal validation images above the threshold.")
+              "the threshold is a quantile of the normal validation scores (torch.quantile)")
+    want_fpr = (normal_test > threshold).float().mean().item()
+    want_tpr = (test_scores[is_anomaly] > threshold).float().mean().item()
+    if abs(float(test_fpr) - want_fpr) > 1e-6:
+        hint = ("that is the true-positive rate" if abs(float(test_fpr) - want_tpr) < 1e-6 else
+                "the fraction of NORMAL test images whose score is above the threshold")
+        _fail(f"test_fpr = {float(test_fpr):.4f}, expected {want_fpr:.4f}", hint)
+    if abs(float(test_tpr) - want_tpr) > 1e-6:
+        hint = ("that is 1 - the true-positive rate" if abs(float(test_tpr) - (1 - want_tpr)) < 1e-6
+                else "the fraction of ANOMALIES whose score is above the threshold")
+        _fail(f"test_tpr = {float(test_tpr):.4f}, expected {want_tpr:.4f}", hint)
+    _ok(f"{flagged:.1%} of normal validation images above the threshold; on the test set "
+        f"{want_fpr:.1%} false positives (the tail of the normal class) and {want_tpr:.1%} of the "
+        "anomalies caught.")
 
 
 @_checked

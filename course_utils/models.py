@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 
@@ -174,7 +176,6 @@ class ConvAutoencoder(nn.Module):
         return self.decoder(self.encoder(x))
 
 
-@arguments
 def _check_codes(z: torch.Tensor, latent_dim: int) -> torch.Tensor:
     z = as_float_tensor(z, "z", ndim=2)
     if z.shape[1] != latent_dim:
@@ -183,6 +184,32 @@ def _check_codes(z: torch.Tensor, latent_dim: int) -> torch.Tensor:
     return z
 
 
+@arguments
+def assert_same_function(model: nn.Module, reference: nn.Module, x: torch.Tensor) -> None:
+    """Assert that ``model`` computes what ``reference`` computes: the same parameters (names and
+    shapes) and, with the reference's weights copied in, the same outputs on ``x`` (evaluation
+    mode). A notebook uses it to show that the model it wrote is the library's; a dropped
+    activation or a changed layer fails. Introduced in notebook 02.
+    """
+    shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    want = {k: tuple(v.shape) for k, v in reference.state_dict().items()}
+    if shapes != want:
+        diff = sorted(set(shapes.items()) ^ set(want.items()))[:4]
+        raise AssertionError(f"{type(model).__name__} and {type(reference).__name__} have different "
+                             f"parameters: {diff}")
+    twin = copy.deepcopy(model)  # the notebook's own weights stay untouched
+    twin.load_state_dict(reference.state_dict())
+    twin.eval()
+    reference.eval()
+    with torch.no_grad():
+        out, ref = twin(x), reference(x)
+    out, ref = (o[0] if isinstance(o, tuple) else o for o in (out, ref))
+    if out.shape != ref.shape or not torch.allclose(out, ref, atol=1e-5):
+        raise AssertionError(f"with the same weights, {type(model).__name__} computes something else "
+                             f"than {type(reference).__name__} (an activation or a layer differs)")
+
+
+@arguments
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters. Introduced in notebook 02."""
     if not isinstance(model, nn.Module):

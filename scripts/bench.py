@@ -85,6 +85,16 @@ def run(path: Path, metrics_file: Path) -> tuple[float, str | None]:
     return time.perf_counter() - start, error
 
 
+def read_metrics(metrics_file: Path) -> dict[str, dict[str, float]]:
+    """{notebook: {metric: value}} from a $COURSE_METRICS_FILE (one JSON line per report call)."""
+    metrics: dict[str, dict[str, float]] = {}
+    if metrics_file.exists():
+        for line in metrics_file.read_text().splitlines():
+            row = json.loads(line)
+            metrics.setdefault(row.pop("notebook"), {}).update(row)
+    return metrics
+
+
 def fmt(value: float) -> str:
     return f"{value:.5g}" if abs(value) < 1000 else f"{value:.0f}"
 
@@ -149,10 +159,7 @@ def main(paths: list[str]) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             metrics_file = Path(tmp) / "metrics.jsonl"
             wall, error = run(p, metrics_file)
-            metrics = {}
-            if metrics_file.exists():
-                for line in metrics_file.read_text().splitlines():
-                    metrics.update({k: v for k, v in json.loads(line).items() if k != "notebook"})
+            metrics = {k: v for m in read_metrics(metrics_file).values() for k, v in m.items()}
             warm_wall, warm_error = run(p, Path(tmp) / "warm.jsonl")
         metrics["wall_s"], metrics["warm_s"] = wall, warm_wall
         error = error or (f"warm run: {warm_error}" if warm_error else None)

@@ -3,7 +3,8 @@
 The functions are found by introspection, not listed by hand, so a new helper cannot skip this.
 Each parameter in turn gets each bad value while the others keep a valid example. A call may
 succeed (None is a fine value for an optional argument) or raise an error meant for a student:
-``TypeError``/``ValueError`` (or an exercise's ``ExerciseFeedback``, or a missing-file error)
+``TypeError``/``ValueError`` (or an exercise's ``ExerciseFeedback``, an ``assert_*`` helper's
+``AssertionError``, a missing-file error)
 raised by course_utils itself, never an ``AttributeError`` or a ``RuntimeError`` from deep inside
 PyTorch. A parameter without a valid example fails the test: add one to ``EXAMPLES``.
 """
@@ -40,7 +41,7 @@ from course_utils import (
 MODULES = [anomaly, cache, checks, config, data, fingerprint, metrics, models, noise, plot, report,
            train, vae, widgets]
 PACKAGE = str(Path(course_utils.__file__).parent)
-CLEAR = (TypeError, ValueError, checks.ExerciseFeedback, FileNotFoundError)
+CLEAR = (TypeError, ValueError, AssertionError, FileNotFoundError)  # assert_* helpers assert
 # Functions that read or write the data folder or start a command line: tested in test_data.py.
 SKIP = {"data.prepare", "data.main", "data.load_images", "data.load_sequences"}
 
@@ -74,11 +75,13 @@ def _answer(*args, **kwargs):
 EXAMPLES = {
     "x": lambda: IMAGES, "x_hat": lambda: IMAGES * 0.9, "x_test": lambda: IMAGES,
     "clean_val": lambda: IMAGES, "noisy_val": lambda: IMAGES,
-    "x_normal_train": lambda: _split().x[_split().y == 0],
+    "x_normal_train": lambda: _split().x[_split().y == 0], "x_normal_val": lambda: _split().x[_split().y == 0],
+    "val_set": lambda: _split(), "test_fpr": lambda: 0.5, "test_tpr": lambda: 0.5,
     "model": lambda: models.ConvAutoencoder(4), "decoder": lambda: models.VAE(2, 16).decoder,
     "model_class": lambda: (lambda: models.ConvAutoencoder(4)),
-    "pca": _pca, "mu": lambda: torch.zeros(4, 2), "logvar": lambda: torch.zeros(4, 2),
-    "z": lambda: torch.rand(6, 3), "reference": lambda: torch.rand(10, 3), "h": lambda: torch.rand(2, 32, 7, 7),
+    "pca": _pca, "reference": lambda: models.ConvAutoencoder(4),
+    "mu": lambda: torch.zeros(4, 2), "logvar": lambda: torch.zeros(4, 2),
+    "z": lambda: torch.rand(6, 3), "anomaly.knn_distance.reference": lambda: torch.rand(10, 3), "h": lambda: torch.rand(2, 32, 7, 7),
     "scores": lambda: torch.rand(20), "normal_reference": lambda: torch.rand(20),
     "normal_scores": lambda: torch.rand(20), "normal_val_scores": lambda: torch.rand(20),
     "test_scores": lambda: torch.rand(20), "is_anomaly": lambda: torch.arange(20) % 2 == 0,
@@ -115,8 +118,8 @@ EXAMPLES = {
     "vae.negative_elbo_per_image.model": lambda: models.VAE(2, 16),
     "vae.negative_elbo.model": lambda: models.VAE(2, 16),
     "checks.check_reconstruction_and_kl.model": lambda: models.VAE(2, 16),
-    "checks.check_reparametrise.model": lambda: models.LinearAutoencoder(784, 4),
-    "checks.check_reparametrise.x": lambda: IMAGES.flatten(1),
+    "checks.check_reparameterize_weights.model": lambda: models.LinearAutoencoder(784, 4),
+    "checks.check_reparameterize_weights.x": lambda: IMAGES.flatten(1),
     "checks.check_pca_reconstruct.x": lambda: IMAGES.flatten(1),
     "checks.check_encode.model": lambda: models.MLPAutoencoder(4),
     "checks.check_conv_autoencoder.latent_dim": lambda: 4,

@@ -46,7 +46,7 @@ def test_pca_reconstruct(svd):
         checks.check_pca_reconstruct(lambda x, m, V, k: (x - m) @ V[:, :k], x, mean, V)
 
 
-def test_reparametrise():
+def test_reparameterize_weights():
     model = LinearAutoencoder(784, 4)
     x = torch.rand(20, 784)
 
@@ -64,15 +64,15 @@ def test_reparametrise():
             new.encoder.bias.copy_(model.encoder.bias)
         return new
 
-    checks.check_reparametrise(good, model, x)
+    checks.check_reparameterize_weights(good, model, x)
     with pytest.raises(checks.ExerciseFeedback, match="bias"):
-        checks.check_reparametrise(forgot_bias, model, x)
+        checks.check_reparameterize_weights(forgot_bias, model, x)
     with pytest.raises(checks.ExerciseFeedback, match="returned the model you were given"):
-        checks.check_reparametrise(lambda m, A: m, model, x)
+        checks.check_reparameterize_weights(lambda m, A: m, model, x)
     with pytest.raises(checks.ExerciseFeedback, match="did not change"):
-        checks.check_reparametrise(lambda m, A: deepcopy(m), model, x)
+        checks.check_reparameterize_weights(lambda m, A: deepcopy(m), model, x)
     with pytest.raises(checks.ExerciseFeedback, match="return a model"):
-        checks.check_reparametrise(lambda m, A: A, model, x)
+        checks.check_reparameterize_weights(lambda m, A: A, model, x)
 
 
 def test_feedback_is_an_assertion_with_a_hint():
@@ -96,6 +96,8 @@ def test_mlp_parameters():
 def test_bce():
     formula = lambda x_hat, x: -(x * torch.log(x_hat) + (1 - x) * torch.log(1 - x_hat))  # noqa: E731
     checks.check_bce(lambda x_hat, x: formula(x_hat, x).mean())
+    checks.check_bce(lambda x_hat, x: formula(x_hat, x).mean().item())  # a float is correct too
+    checks.check_bce(lambda x_hat, x: torch.nn.functional.binary_cross_entropy(x_hat, x))
     with pytest.raises(checks.ExerciseFeedback, match="wrong sign"):
         checks.check_bce(lambda x_hat, x: -formula(x_hat, x).mean())
     with pytest.raises(checks.ExerciseFeedback, match="swaps"):
@@ -111,10 +113,18 @@ def test_encode():
     x = torch.rand(64, 1, 28, 28)
 
     def good(model, x):
+        model.eval()
+        with torch.no_grad():
+            return model.encoder(x)
+
+    def forgot_eval(model, x):
         with torch.no_grad():
             return model.encoder(x)
 
     checks.check_encode(good, model, x)
+    checks.check_encode(lambda m, x: m.eval().encoder(x).detach(), model, x)  # another valid form
+    with pytest.raises(checks.ExerciseFeedback, match="training mode"):
+        checks.check_encode(forgot_eval, model, x)
     with pytest.raises(checks.ExerciseFeedback,
                        match=r"returns shape \(64, 784\); the bottleneck should be \(64, 8\)"):
         checks.check_encode(lambda m, x: x.reshape(64, -1), model, x)
@@ -132,6 +142,11 @@ def test_conv_exercises():
     with pytest.raises(checks.ExerciseFeedback, match="all input channels"):
         checks.check_conv_parameters(lambda ci, co, k: co * k * k + co)
     checks.check_upsample(lambda ci, co: torch.nn.ConvTranspose2d(ci, co, 3, 2, 1, output_padding=1))
+    checks.check_upsample(lambda ci, co: torch.nn.Sequential(  # another valid form
+        torch.nn.ConvTranspose2d(ci, co, 4, 2, 1), torch.nn.ReLU()))
+    with pytest.raises(checks.ExerciseFeedback, match="without a transposed convolution"):
+        checks.check_upsample(lambda ci, co: torch.nn.Sequential(
+            torch.nn.Upsample(scale_factor=2), torch.nn.Conv2d(ci, co, 3, padding=1)))
     with pytest.raises(checks.ExerciseFeedback, match="output_padding=1"):
         checks.check_upsample(lambda ci, co: torch.nn.ConvTranspose2d(ci, co, 3, 2, 1))
 
@@ -156,6 +171,13 @@ def test_denoising_exercises():
         checks.check_psnr(lambda x, y: (10 * torch.log(1 / ((x - y) ** 2).mean())).item())
     x = torch.rand(64, 1, 28, 28)
     checks.check_training_pair(lambda x, s, seed: (noise.gaussian_noise(x, s, seed=seed), x), x)
+    checks.check_training_pair(  # another valid form: its own generator, seeded
+        lambda x, s, seed: ((x + s * torch.randn(x.shape, generator=torch.Generator().manual_seed(seed)))
+                            .clamp(0, 1), x), x)
+    with pytest.raises(checks.ExerciseFeedback, match="same seed give different noise"):
+        checks.check_training_pair(lambda x, s, seed: (noise.gaussian_noise(x, s), x), x)
+    with pytest.raises(checks.ExerciseFeedback, match="different seed gives the same noise"):
+        checks.check_training_pair(lambda x, s, seed: (noise.gaussian_noise(x, s, seed=0), x), x)
     with pytest.raises(checks.ExerciseFeedback, match="plain autoencoder"):
         checks.check_training_pair(lambda x, s, seed: (x, x), x)
     with pytest.raises(checks.ExerciseFeedback, match="clean images are the input"):
@@ -182,6 +204,11 @@ def test_vae_exercises():
     with pytest.raises(checks.ExerciseFeedback, match="one value per sample"):
         checks.check_gaussian_kl(lambda mu, lv: -0.5 * (1 + lv - mu**2 - lv.exp()))
     checks.check_reparameterize(lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn_like(mu))
+    checks.check_reparameterize(lambda mu, lv: mu + (0.5 * lv).exp() * torch.randn(mu.shape))
+    with pytest.raises(checks.ExerciseFeedback, match="gradients are zero"):
+        checks.check_reparameterize(lambda mu, lv: torch.normal(mu, torch.exp(0.5 * lv)))
+    with pytest.raises(checks.ExerciseFeedback, match="gradients"):
+        checks.check_reparameterize(lambda mu, lv: mu + torch.exp(0.5 * lv).detach() * torch.randn_like(mu))
     with pytest.raises(checks.ExerciseFeedback, match="exp\\(logvar / 2\\)"):
         checks.check_reparameterize(lambda mu, lv: mu + torch.exp(lv) * torch.randn_like(mu))
     with pytest.raises(checks.ExerciseFeedback, match="no gradient"):
@@ -198,7 +225,7 @@ def test_anomaly_exercises(capsys):
         checks.check_per_image_error(lambda x, y: (x - y).abs().flatten(1).sum(1))
 
     checks.check_threshold_for_fpr(lambda s, f: torch.quantile(s, 1 - f).item())
-    with pytest.raises(checks.ExerciseFeedback, match=r"\(1 - fpr\) quantile"):
+    with pytest.raises(checks.ExerciseFeedback, match="ABOVE the threshold"):
         checks.check_threshold_for_fpr(lambda s, f: torch.quantile(s, f).item())
     with pytest.raises(checks.ExerciseFeedback, match="NotImplementedError"):
         checks.check_threshold_for_fpr(_stub)
@@ -299,22 +326,51 @@ def test_assignment_3_checks():
     g = torch.Generator().manual_seed(0)
     names = tuple("abc")
     train_set = Split(torch.rand(30, 1, 28, 28, generator=g), torch.arange(30) % 3, names, "toy", "train")
+    val_set = Split(torch.rand(15, 1, 28, 28, generator=g), torch.arange(15) % 3, names, "toy", "val")
     test_set = Split(torch.rand(12, 1, 28, 28, generator=g), torch.arange(12) % 3, names, "toy", "test")
-    x_normal = train_set.x[train_set.y == 2]
-    checks.check_one_class_split(x_normal, test_set.y != 2, train_set, test_set, 2)
-    with pytest.raises(checks.ExerciseFeedback, match="use !="):
-        checks.check_one_class_split(x_normal, test_set.y == 2, train_set, test_set, 2)
-    with pytest.raises(checks.ExerciseFeedback, match="expected \\(10, 1, 28, 28\\)"):
-        checks.check_one_class_split(train_set.x, test_set.y != 2, train_set, test_set, 2)
-    with pytest.raises(checks.ExerciseFeedback, match="is not set yet"):
-        checks.check_one_class_split(None, None, train_set, test_set, 2)
+    x_normal, x_val = train_set.x[train_set.y == 2], val_set.x[val_set.y == 2]
 
-    val, test = torch.randn(1000, generator=g), torch.randn(500, generator=g)
-    checks.check_threshold_value(torch.quantile(val, 0.99).item(), val, 0.01, test)
+    def split(x_train=x_normal, x_v=x_val, labels=test_set.y != 2):
+        checks.check_one_class_split(x_train, x_v, labels, train_set, val_set, test_set, 2)
+
+    split()
+    split(labels=(test_set.y - 2).bool())  # the same labels in another valid form
+    with pytest.raises(checks.ExerciseFeedback, match="True for the normal class"):
+        split(labels=test_set.y == 2)
+    with pytest.raises(checks.ExerciseFeedback, match="expected \\(10, 1, 28, 28\\)"):
+        split(x_train=train_set.x)
+    with pytest.raises(checks.ExerciseFeedback, match="x_normal_val has shape"):
+        split(x_v=val_set.x)
+    with pytest.raises(checks.ExerciseFeedback, match="x_normal_val holds"):
+        split(x_v=train_set.x[train_set.y == 2][:5])  # training images as validation
+    with pytest.raises(checks.ExerciseFeedback, match="is not set yet"):
+        split(x_train=None)
+
+    val, test = torch.randn(1000, generator=g), torch.randn(500, generator=g) + 0.5
+    anomalous = torch.arange(500) % 2 == 0
+
+    def rates(threshold):
+        flagged = test > threshold
+        return flagged[~anomalous].float().mean().item(), flagged[anomalous].float().mean().item()
+
+    def threshold_value(threshold, fpr_tpr=None):
+        fpr, tpr = fpr_tpr or rates(threshold)
+        checks.check_threshold_value(threshold, fpr, tpr, val, test, anomalous, 0.01)
+
+    good = torch.quantile(val, 0.99)
+    threshold_value(good.item())
+    threshold_value(good)  # a one-element tensor is a fine answer too
     with pytest.raises(checks.ExerciseFeedback, match="TEST scores"):
-        checks.check_threshold_value(torch.quantile(test, 0.99).item(), val, 0.01, test)
-    with pytest.raises(checks.ExerciseFeedback, match=r"\(1 - fpr\) quantile"):
-        checks.check_threshold_value(torch.quantile(val, 0.01).item(), val, 0.01, test)
+        threshold_value(torch.quantile(test[~anomalous], 0.99).item())
+    with pytest.raises(checks.ExerciseFeedback, match="ABOVE the threshold"):
+        threshold_value(torch.quantile(val, 0.01).item())
+    fpr, tpr = rates(good.item())
+    with pytest.raises(checks.ExerciseFeedback, match="that is the true-positive rate"):
+        threshold_value(good.item(), (tpr, tpr))
+    with pytest.raises(checks.ExerciseFeedback, match="test_tpr"):
+        threshold_value(good.item(), (fpr, 1 - tpr))
+    with pytest.raises(checks.ExerciseFeedback, match="test_fpr is not set yet"):
+        checks.check_threshold_value(good.item(), None, None, val, test, anomalous, 0.01)
 
     labels = torch.rand(500, generator=g) < 0.5
     from sklearn.metrics import roc_auc_score

@@ -3,6 +3,7 @@ import pytest
 import torch
 from sklearn.decomposition import PCA as SkPCA
 
+from course_utils import models
 from course_utils.models import (
     PCA,
     ConvAutoencoder,
@@ -124,3 +125,16 @@ def test_denoising_autoencoder_is_overcomplete(images):
         model(images.reshape(16, -1))
     with pytest.raises(ValueError, match="two numbers"):
         DenoisingAutoencoder(channels=(4,))
+
+
+def test_assert_same_function_sees_a_dropped_activation():
+    from torch import nn
+
+    x = torch.rand(4, 1, 28, 28)
+    models.assert_same_function(models.ConvAutoencoder(8), models.ConvAutoencoder(8), x)
+    no_relu = models.ConvAutoencoder(8)
+    no_relu.encoder[1] = nn.Identity()  # the same parameters, one ReLU fewer
+    with pytest.raises(AssertionError, match="computes something else"):
+        models.assert_same_function(no_relu, models.ConvAutoencoder(8), x)
+    with pytest.raises(AssertionError, match="different parameters"):
+        models.assert_same_function(models.ConvAutoencoder(4), models.ConvAutoencoder(8), x)

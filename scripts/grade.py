@@ -1,0 +1,165 @@
+"""Rehearse the instructor's grading loop with nbgrader's own commands and gradebook.
+
+Usage: python scripts/grade.py [a1 a2 a3] [--out build/grading]
+
+For each assignment: a fresh nbgrader course folder with a gradebook database, the assignment
+released with ``generate_assignment``, three submissions in ``submitted/`` as students would hand
+them in (the untouched student version; one with the worked solutions pasted into the exercise
+cells; one with a plausible wrong answer to the last auto-graded exercise), then ``autograde`` and
+``export``: the same commands an instructor runs (README, "Teaching a class"). Prints each
+submission's auto-graded points per exercise, and which cells wait for manual grading, and writes
+the gradebook's CSV to OUT/<assignment>/grades.csv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENTS = {p.stem.split("_")[0]: p for p in sorted((ROOT / "notebooks" / "assignments").glob("a*.ipynb"))}
+STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+COURSE_ID = "ph451-autoencoders"
+
+# A wrong answer a student could plausibly hand in for the last auto-graded exercise of each
+# assignment (so that no later exercise depends on it): {assignment: (grade id, code)}.
+WRONG = {
+    "a1": ("a1-ex2-train",  # too little training: the test MSE misses the target
+           "config.seed_everything(0)\nmodel = ConvAE()\n"
+           "history = train.fit(model, x_train[:512], epochs=1, device=device, progress=False)\n"),
+    "a2": ("a2-ex3-study",  # beta never reaches the loss: every model is the same beta = 1 VAE
+           "betas = [0.25, 1.0, 4.0]\ntrained, results = {}, {}\nfor beta in betas:\n"
+           "    config.seed_everything(0)\n    model = models.VAE(LATENT_DIM)\n"
+           "    train.fit(model, x_train, loss_fn=vae.vae_loss, epochs=3, batch_size=128, lr=2e-3,\n"
+           "              cosine=True, device=device, progress=False)\n"
+           "    trained[beta] = model\n    results[beta] = reconstruction_and_kl(model, x_test)\n"),
+    "a3": ("a3-ex3-roc",  # labels inverted: 1 - AUROC
+           "auroc = roc_auc_score(~is_anomaly, test_scores)\n"),
+}
+
+
+def config_text(course: Path) -> str:
+    """nbgrader_config.py for a course folder with a gradebook: what an instructor would use."""
+    return (f"c = get_config()  # noqa: F821 (nbgrader's config loader defines it)\n"
+            f"c.CourseDirectory.root = {str(course)!r}\n"
+            f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
+            f"c.CourseDirectory.db_url = 'sqlite:///{course}/gradebook.db'\n"
+            f"c.ClearSolutions.code_stub = {{'python': {STUB!r}}}\n"
+            "c.ClearSolutions.text_stub = 'YOUR ANSWER HERE'\n"
+            "# Training cells take up to a few minutes on a laptop CPU (nbgrader's default: 30 s).\n"
+            "c.ExecutePreprocessor.timeout = 900\n")
+
+
+def nbgrader(course: Path, *args: str) -> str:
+    """Run one nbgrader command in ``course``; the venv's bin/ is on PATH (nbgrader calls alembic)."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+           "COURSE_HEADLESS": "1"}
+    result = subprocess.run([sys.executable, "-m", "nbgrader", *args, "--log-level=WARN"],
+                            cwd=course, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def _meta(cell) -> dict:
+    return cell.metadata.get("nbgrader", {})
+
+
+def submission(student_nb, source_nb, kind: str, assignment: str):
+    """The released notebook as a student hands it in: untouched, solved, or with a wrong answer.
+
+    Solved and wrong submissions also answer the written question (the model answer), so that it
+    waits for manual grading; nbgrader gives an unchanged answer cell 0 points without a person.
+    """
+    nb = nbformat.from_dict(student_nb)
+    if kind == "stub":
+        return nb
+    solutions = {_meta(c)["grade_id"]: c.source for c in source_nb.cells if _meta(c).get("solution")}
+    for cell in nb.cells:
+        grade_id = _meta(cell).get("grade_id")
+        if grade_id in solutions:
+            cell.source = solutions[grade_id]
+        if kind == "wrong" and grade_id == WRONG[assignment][0]:
+            cell.source = WRONG[assignment][1]
+    return nb
+
+
+@dataclass
+class Result:
+    """One submission's grades from the gradebook."""
+
+    student: str
+    score: float
+    max_score: float
+    auto: dict[str, tuple[float, float]]      # grade id -> (auto score, max)
+    manual: list[str]                         # grade ids waiting for a person
+
+
+def grade(assignment: str, out: Path) -> dict[str, Result]:
+    """Release, submit three times, autograde and export one assignment; returns the grades."""
+    from nbgrader.api import Gradebook
+
+    source_path = ASSIGNMENTS[assignment]
+    course = out / assignment
+    shutil.rmtree(course, ignore_errors=True)
+    (course / "source" / assignment).mkdir(parents=True)
+    (course / "nbgrader_config.py").write_text(config_text(course))
+    shutil.copy(source_path, course / "source" / assignment / source_path.name)
+    students = {"stub": "student-untouched", "solved": "student-solved", "wrong": "student-wrong"}
+    nbgrader(course, "db", "assignment", "add", assignment)
+    for student in students.values():
+        nbgrader(course, "db", "student", "add", student)
+    nbgrader(course, "generate_assignment", assignment, "--force")
+    released = nbformat.read(course / "release" / assignment / source_path.name, as_version=4)
+    source = nbformat.read(source_path, as_version=4)
+    for kind, student in students.items():
+        folder = course / "submitted" / student / assignment
+        folder.mkdir(parents=True)
+        nbformat.write(submission(released, source, kind, assignment), folder / source_path.name)
+        (folder / "timestamp.txt").write_text("2026-11-30 12:00:00.000000 UTC")
+    nbgrader(course, "autograde", assignment, "--force")
+    nbgrader(course, "export", "--to", str(course / "grades.csv"))
+    results = {}
+    with Gradebook(f"sqlite:///{course}/gradebook.db", course_id=COURSE_ID) as gb:
+        for kind, student in students.items():
+            sub = gb.find_submission(assignment, student)
+            grades = [g for nb in sub.notebooks for g in nb.grades]
+            results[kind] = Result(
+                student, sub.score, sub.max_score,
+                {g.name: (g.auto_score or 0.0, g.max_score) for g in grades
+                 if g.cell.cell_type == "code"},
+                [g.name for g in grades if g.needs_manual_grade])
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("assignments", nargs="*", default=list(ASSIGNMENTS))
+    parser.add_argument("--out", type=Path, default=ROOT / "build" / "grading")
+    args = parser.parse_args(argv)
+    for assignment in args.assignments:
+        if assignment not in ASSIGNMENTS:
+            parser.error(f"unknown assignment {assignment!r}; choose from {sorted(ASSIGNMENTS)}")
+        results = grade(assignment, args.out)
+        print(f"{assignment}: nbgrader autograde, gradebook {args.out / assignment / 'gradebook.db'}")
+        for r in results.values():
+            auto = sum(s for s, _ in r.auto.values()), sum(m for _, m in r.auto.values())
+            print(f"  {r.student:18s} auto-graded {auto[0]:g} / {auto[1]:g}   "
+                  + "  ".join(f"{g} {s:g}/{m:g}" for g, (s, m) in r.auto.items())
+                  + f"   manual: {', '.join(r.manual) or 'none'}")
+        with open(args.out / assignment / "grades.csv") as fh:
+            rows = list(csv.DictReader(fh))
+        print(f"  exported {len(rows)} rows to {args.out / assignment / 'grades.csv'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

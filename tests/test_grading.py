@@ -1,0 +1,43 @@
+"""Grading as an instructor grades: nbgrader's generate_assignment, autograde and export with a
+gradebook database, on three submissions per assignment (scripts/grade.py). Slow (about 6
+minutes for the three assignments, warm cache): `make grade-test`, part of `make test`.
+"""
+
+import grade
+import nbformat
+import pytest
+
+
+def _points(path):
+    """{grade id: points} of the auto-graded (code) and written (markdown) cells."""
+    nb = nbformat.read(path, as_version=4)
+    auto, written = {}, {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            (auto if cell.cell_type == "code" else written)[meta["grade_id"]] = meta["points"]
+    return auto, written
+
+
+@pytest.mark.grading
+@pytest.mark.parametrize("assignment", sorted(grade.ASSIGNMENTS))
+def test_autograde_gives_the_points_a_person_would(assignment, tmp_path):
+    auto, written = _points(grade.ASSIGNMENTS[assignment])
+    assert auto and written and sum(auto.values()) + sum(written.values()) == 10
+    results = grade.grade(assignment, tmp_path)
+
+    solved = results["solved"]
+    assert solved.auto == {g: (p, p) for g, p in auto.items()}, "every auto-graded point"
+    assert sorted(solved.manual) == sorted(written), "written answers wait for a person"
+
+    stub = results["stub"]
+    assert all(score == 0 for score, _ in stub.auto.values()), stub.auto
+    assert stub.score == 0
+
+    wrong = results["wrong"]
+    wrong_check = grade.WRONG[assignment][0].rsplit("-", 1)[0] + "-check"
+    assert wrong.auto[wrong_check][0] == 0, "the wrong exercise loses its points"
+    assert {g: s for g, (s, _) in wrong.auto.items() if g != wrong_check} == \
+        {g: p for g, p in auto.items() if g != wrong_check}, "... and only those"
+    assert sorted(wrong.manual) == sorted(written)
+    assert (tmp_path / assignment / "grades.csv").read_text().count(assignment) == 3
