@@ -128,8 +128,9 @@ def fit(model: nn.Module, train, val=None, *, loss_fn: Callable | None = None,
             raise FloatingPointError(f"the training loss became {history.train_loss[-1]} in epoch "
                                      f"{epoch}; try a smaller learning rate (lr={lr})")
         if val is not None:
-            history.val_loss.append(evaluate(model, val, loss_fn, batch_size=max(batch_size, 1024),
-                                             device=device))
+            history.val_loss.append(evaluate(  # measured like the training loss (a VAE samples)
+                model, val, loss_fn, batch_size=max(batch_size, 1024), device=device,
+                training=getattr(model, "samples_when_training", False)))
         if callback is not None:
             history.extra.append(callback(epoch, model))
         postfix = {"train": f"{history.train_loss[-1]:.4g}"}
@@ -154,17 +155,19 @@ def _as_model(model, name: str = "model") -> nn.Module:
 @torch.no_grad()
 @arguments
 def map_batches(model: nn.Module, fn: Callable, *tensors: torch.Tensor,
-                batch_size: int = 1024) -> list:
+                batch_size: int = 1024, training: bool = False) -> list:
     """``fn(model, *batch)`` for consecutive batches of ``tensors``, in evaluation mode.
 
     The one batched loop of the course: ``predict``, ``evaluate``, anomaly scores and VAE
     likelihoods all run through it. Batches are moved to the model's device; the model's errors
-    are reported with the shapes involved. Returns the list of results. Introduced in notebook 01.
+    are reported with the shapes involved. Returns the list of results. ``training=True`` runs
+    the model in training mode (a VAE then samples its codes), still without gradients.
+    Introduced in notebook 01.
     """
     model = _as_model(model)
     batch_size = positive_int(batch_size, "batch_size")
     device = next(model.parameters()).device
-    model.eval()
+    model.train(training)
     out = []
     for i in range(0, len(tensors[0]), batch_size):
         batch = [t[i:i + batch_size].to(device) for t in tensors]
@@ -180,9 +183,11 @@ def map_batches(model: nn.Module, fn: Callable, *tensors: torch.Tensor,
 
 @arguments
 def evaluate(model: nn.Module, data, loss_fn: Callable | None = None, *, batch_size: int = 1024,
-             device: torch.device | str | None = None) -> float:
+             device: torch.device | str | None = None, training: bool = False) -> float:
     """``loss_fn`` averaged over ``data`` (tensor ``x`` or ``(inputs, targets)``), batch-size weighted.
 
+    ``training=True`` computes it the way the training loss is computed (a VAE samples its codes,
+    with noise from a fixed seed), so that validation and training curves compare like with like.
     Introduced in notebook 01.
     """
     model = _as_model(model)
@@ -192,8 +197,11 @@ def evaluate(model: nn.Module, data, loss_fn: Callable | None = None, *, batch_s
         raise TypeError(f"loss_fn must be a loss function, got {type(loss_fn).__name__}")
     if device is not None:
         model.to(config.as_device(device))
-    totals = map_batches(model, lambda m, x, t: loss_fn(m(x), t).item() * len(x), inputs,
-                         targets, batch_size=batch_size)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        totals = map_batches(model, lambda m, x, t: loss_fn(m(x), t).item() * len(x), inputs,
+                             targets, batch_size=batch_size, training=training)
+    model.eval()
     return sum(totals) / len(inputs)
 
 

@@ -1,4 +1,5 @@
-"""Variational autoencoder pieces: reparameterisation, the KL term and the ELBO (Kingma & Welling 2013)."""
+"""Variational autoencoder pieces: reparameterisation, the KL term, the likelihood, the ELBO and its
+importance-weighted refinement (Kingma & Welling 2013; Burda et al. 2015)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._validate import arguments, as_float_tensor
+from ._validate import arguments, as_float_tensor, positive_int
 from .train import map_batches
 
 
@@ -39,46 +40,119 @@ def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp(), dim=1)
 
 
+LIKELIHOODS = ("bernoulli", "continuous-bernoulli")
+
+
+@arguments
+def continuous_bernoulli_log_norm(x_hat: torch.Tensor) -> torch.Tensor:
+    """``log C(x_hat)`` elementwise: the log normaliser that turns the Bernoulli formula into a
+    density on [0, 1] (Loaiza-Ganem & Cunningham 2019), ``C = 2 artanh(1 - 2 x_hat) / (1 - 2 x_hat)``
+    (2 at ``x_hat = 1/2``, where a series is used). Introduced in notebook 07.
+    """
+    lam = as_float_tensor(x_hat, "x_hat", unit_range=True).clamp(1e-6, 1 - 1e-6)
+    u = 1 - 2 * lam
+    near_half = u.abs() < 1e-2
+    safe = torch.where(near_half, torch.full_like(u, 0.5), u)
+    exact = torch.log(2 * torch.atanh(safe) / safe)
+    series = torch.log(torch.tensor(2.0)) + torch.log1p(u**2 / 3 + u**4 / 5)
+    return torch.where(near_half, series, exact)
+
+
+@arguments
+def log_likelihood(x_hat: torch.Tensor, x: torch.Tensor, likelihood: str = "bernoulli") -> torch.Tensor:
+    """``log p(x | z)`` of every image, summed over pixels, shape ``(N,)``, in nats.
+
+    ``"bernoulli"``: minus the binary cross-entropy, the lecture's reconstruction term; a true
+    likelihood only for binary pixels (for grey levels its maximum, at ``x_hat = x``, is minus the
+    pixels' entropy, not 0). ``"continuous-bernoulli"``: the same plus ``log C(x_hat)``, a
+    normalised density on [0, 1]. Introduced in notebook 06.
+    """
+    if likelihood not in LIKELIHOODS:
+        raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
+    as_float_tensor(x_hat, "x_hat", unit_range=True)
+    as_float_tensor(x, "x", unit_range=True)
+    if x_hat.shape != x.shape:
+        raise ValueError(f"x_hat and x must have the same shape, got {tuple(x_hat.shape)} and "
+                         f"{tuple(x.shape)}")
+    log_p = -F.binary_cross_entropy(x_hat, x, reduction="none")
+    if likelihood == "continuous-bernoulli":
+        log_p = log_p + continuous_bernoulli_log_norm(x_hat)
+    return log_p.flatten(1).sum(1)
+
+
 @arguments
 def vae_loss(output: tuple[torch.Tensor, torch.Tensor, torch.Tensor], x: torch.Tensor,
-             beta: float = 1.0) -> torch.Tensor:
-    """Negative ELBO averaged over the batch, in nats per image: summed binary cross-entropy over
-    the pixels plus ``beta`` times the KL term. ``output`` is ``(x_hat, mu, logvar)`` from a
-    :class:`~course_utils.models.VAE`. Introduced in notebook 06.
+             beta: float = 1.0, likelihood: str = "bernoulli") -> torch.Tensor:
+    """Negative ELBO averaged over the batch, in nats per image: the reconstruction term (binary
+    cross-entropy summed over the pixels, or the continuous Bernoulli's negative log-density)
+    plus ``beta`` times the KL term, for the one sample ``z`` the model drew. ``output`` is
+    ``(x_hat, mu, logvar)`` from a :class:`~course_utils.models.VAE`. Introduced in notebook 06.
     """
     if not (isinstance(output, tuple) and len(output) == 3):
         raise TypeError("output must be the tuple (x_hat, mu, logvar) that a VAE returns")
     x_hat, mu, logvar = output
-    if x_hat.shape != x.shape:
-        raise ValueError(f"x_hat and x must have the same shape, got {tuple(x_hat.shape)} and "
-                         f"{tuple(x.shape)}")
     if beta < 0:
         raise ValueError(f"beta must be >= 0, got {beta}")
-    reconstruction = F.binary_cross_entropy(x_hat, x, reduction="sum") / len(x)
+    reconstruction = -log_likelihood(x_hat, x, likelihood).mean()
     return reconstruction + beta * kl_divergence(mu, logvar).mean()
 
 
-@arguments
-def negative_elbo_per_image(model: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
-    """Negative ELBO of every image in ``x`` ``(N, 1, 28, 28)``, shape ``(N,)``, in nats (beta = 1).
+def _check_vae(model) -> None:
+    if not (callable(getattr(model, "encode", None)) and callable(getattr(model, "decode", None))):
+        raise TypeError(f"model must be a VAE with .encode and .decode (course_utils.models.VAE), "
+                        f"got {type(model).__name__}")
 
-    The encoder's mean code is used (no sampling), so the result is deterministic. Introduced in
-    notebook 07 as an anomaly score.
+
+@arguments
+def elbo(model: nn.Module, x: torch.Tensor, samples: int = 1, likelihood: str = "bernoulli",
+         seed: int = 0, batch_size: int = 500) -> torch.Tensor:
+    """Monte Carlo estimate of the ELBO of every image, shape ``(N,)``, in nats:
+    ``mean over samples z ~ q(z|x) of log p(x|z)``, minus ``KL(q(z|x) || p(z))`` in closed form.
+
+    A lower bound on ``log p(x)``: ``log p(x) = ELBO + KL(q(z|x) || p(z|x))``. The noise comes from
+    a generator seeded with ``seed``, so the estimate is repeatable. Introduced in notebook 06.
     """
+    _check_vae(model)
     x = as_float_tensor(x, "x", ndim=4, unit_range=True)
+    samples = positive_int(samples, "samples")
+    g = torch.Generator().manual_seed(seed)
 
-    def nelbo(m, xb):
-        x_hat, mu, logvar = m(xb)
-        bce = F.binary_cross_entropy(x_hat, xb, reduction="none").flatten(1).sum(1)
-        return (bce + kl_divergence(mu, logvar)).cpu()
+    def one_batch(m, xb):
+        mu, logvar = m.encode(xb)
+        eps = torch.randn((samples, *mu.shape), generator=g).to(mu.device)
+        z = mu + torch.exp(0.5 * logvar) * eps                        # (S, N, k)
+        x_hat = m.decode(z.flatten(0, 1)).reshape(samples, *xb.shape)
+        log_px = torch.stack([log_likelihood(x_hat[s], xb, likelihood) for s in range(samples)])
+        return (log_px.mean(0) - kl_divergence(mu, logvar)).cpu()
 
-    return torch.cat(map_batches(model, nelbo, x, batch_size=batch_size))
+    return torch.cat(map_batches(model, one_batch, x, batch_size=batch_size))
 
 
 @arguments
-def negative_elbo(model: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> float:
-    """Mean negative ELBO of ``x`` ``(N, 1, 28, 28)`` under ``model``, in nats per image (beta = 1).
+def iwae_bound(model: nn.Module, x: torch.Tensor, samples: int = 64, likelihood: str = "bernoulli",
+               seed: int = 0, batch_size: int = 250) -> torch.Tensor:
+    """Importance-weighted estimate of ``log p(x)`` of every image (Burda et al. 2015), ``(N,)``:
+    ``log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x)`` with ``K = samples`` draws ``z_k ~ q(z|x)``.
 
-    Introduced in notebook 06.
+    Also a lower bound on ``log p(x)`` (in expectation), tighter than the ELBO, and tighter the
+    larger ``K``. Introduced in notebook 06.
     """
-    return negative_elbo_per_image(model, x, batch_size).mean().item()
+    _check_vae(model)
+    x = as_float_tensor(x, "x", ndim=4, unit_range=True)
+    samples = positive_int(samples, "samples")
+    g = torch.Generator().manual_seed(seed)
+    normal = torch.distributions.Normal(0.0, 1.0)
+
+    def one_batch(m, xb):
+        mu, logvar = m.encode(xb)
+        std = torch.exp(0.5 * logvar)
+        eps = torch.randn((samples, *mu.shape), generator=g).to(mu.device)
+        z = mu + std * eps                                            # (K, N, k)
+        x_hat = m.decode(z.flatten(0, 1)).reshape(samples, *xb.shape)
+        log_px = torch.stack([log_likelihood(x_hat[s], xb, likelihood) for s in range(samples)])
+        log_pz = normal.log_prob(z).sum(-1)
+        log_qz = torch.distributions.Normal(mu, std).log_prob(z).sum(-1)
+        log_w = log_px + log_pz - log_qz                              # (K, N)
+        return (torch.logsumexp(log_w, 0) - torch.log(torch.tensor(float(samples)))).cpu()
+
+    return torch.cat(map_batches(model, one_batch, x, batch_size=batch_size))

@@ -115,8 +115,8 @@ EXAMPLES = {
     "anomaly.autoencoder_scores.k": lambda: 2,
     "anomaly.knn_distance.k": lambda: 2,
     "anomaly.threshold_at_fpr.normal_scores": lambda: torch.rand(20),
-    "vae.negative_elbo_per_image.model": lambda: models.VAE(2, 16),
-    "vae.negative_elbo.model": lambda: models.VAE(2, 16),
+    "vae.elbo.model": lambda: models.VAE(2, 16), "vae.iwae_bound.model": lambda: models.VAE(2, 16),
+    "samples": lambda: 2, "likelihood": lambda: "bernoulli", "training": lambda: False,
     "checks.check_reconstruction_and_kl.model": lambda: models.VAE(2, 16),
     "checks.check_reparameterize_weights.model": lambda: models.LinearAutoencoder(784, 4),
     "checks.check_reparameterize_weights.x": lambda: IMAGES.flatten(1),
@@ -264,7 +264,7 @@ def sweep(tmp_path):
 
 def test_every_public_function_is_found():
     names = {q for q, _, _ in public_callables()}
-    assert {"train.predict", "anomaly.reconstruction_error", "vae.negative_elbo",
+    assert {"train.predict", "anomaly.reconstruction_error", "vae.elbo",
             "widgets.denoise_sliders", "checks.check_bce", "models.PCA.encode"} <= names
     assert len(names) > 80
 
@@ -305,4 +305,4 @@ def test_the_realistic_mistake_swapped_arguments():
     with pytest.raises(TypeError, match="swap"):
         anomaly.reconstruction_error(IMAGES, model)
     with pytest.raises(TypeError, match="swap"):
-        vae.negative_elbo(IMAGES, models.VAE(2, 16))
+        vae.elbo(IMAGES, models.VAE(2, 16))

@@ -34,19 +34,62 @@ def test_vae_loss_is_summed_bce_plus_kl():
     assert vae.vae_loss((x_hat, mu, logvar), x, beta=0).item() == pytest.approx(bce.item(), rel=1e-5)
 
 
-def test_vae_model_and_negative_elbo():
+def test_vae_model_elbo_and_iwae():
+    torch.manual_seed(0)
     model = VAE(latent_dim=3, hidden=32)
     x = torch.rand(10, 1, 28, 28)
     x_hat, mu, logvar = model(x)
     assert x_hat.shape == x.shape and mu.shape == logvar.shape == (10, 3)
     model.eval()
     assert torch.equal(model(x)[0], model.decode(model.encode(x)[0]))  # evaluation uses mu
-    nelbo = vae.negative_elbo(model, x, batch_size=4)
-    assert nelbo == pytest.approx(vae.vae_loss(model(x), x).item(), rel=1e-5)
-    assert nelbo > 0
-    per_image = vae.negative_elbo_per_image(model, x, batch_size=4)
-    assert per_image.shape == (10,) and per_image.mean().item() == pytest.approx(nelbo, rel=1e-5)
-    assert per_image[3].item() == pytest.approx(vae.vae_loss(model(x[3:4]), x[3:4]).item(), rel=1e-5)
+    elbo = vae.elbo(model, x, samples=2000, batch_size=4)
+    assert elbo.shape == (10,) and torch.equal(elbo, vae.elbo(model, x, samples=2000, batch_size=4))
+    # Reference: the definition, E_q[log p(x|z) + log p(z) - log q(z|x)], by plain Monte Carlo.
+    mu, logvar = model.encode(x)
+    q = torch.distributions.Normal(mu, (0.5 * logvar).exp())
+    z = q.sample((2000,))
+    log_px = torch.stack([vae.log_likelihood(model.decode(zs), x) for zs in z])
+    log_w = log_px + torch.distributions.Normal(0.0, 1.0).log_prob(z).sum(-1) - q.log_prob(z).sum(-1)
+    assert torch.allclose(elbo, log_w.mean(0).detach(), atol=0.5)
+    iwae = vae.iwae_bound(model, x, samples=2000)
+    want = (torch.logsumexp(log_w, 0) - torch.log(torch.tensor(2000.0))).detach()
+    assert torch.allclose(iwae, want, atol=0.5)
+    assert (iwae >= elbo - 1e-4).all(), "the importance-weighted bound is the tighter one"
+
+
+def test_validation_loss_is_measured_like_the_training_loss():
+    """A VAE's validation loss samples its codes as training does (with a fixed seed)."""
+    from course_utils import train
+
+    torch.manual_seed(0)
+    model, x = VAE(latent_dim=4, hidden=32), torch.rand(64, 1, 28, 28)
+    history = train.fit(model, x, x, loss_fn=vae.vae_loss, epochs=1, progress=False, device="cpu")
+    sampled = train.evaluate(model, x, vae.vae_loss, training=True)
+    at_mu = train.evaluate(model, x, vae.vae_loss)
+    assert history.val_loss[-1] == pytest.approx(sampled) and sampled != pytest.approx(at_mu)
+    assert not model.training
+
+
+def test_continuous_bernoulli_is_a_normalised_density():
+    lam = torch.tensor([0.02, 0.2, 0.4999, 0.5, 0.5001, 0.8, 0.97])
+    grid = torch.linspace(0, 1, 200_001, dtype=torch.float64)
+    log_c = vae.continuous_bernoulli_log_norm(lam).double()
+    for l_i, c in zip(lam.double(), log_c):
+        density = c.exp() * l_i**grid * (1 - l_i) ** (1 - grid)
+        assert torch.trapezoid(density, grid).item() == pytest.approx(1.0, abs=1e-4)
+    ref = torch.distributions.ContinuousBernoulli(probs=lam)
+    x = torch.tensor([0.1, 0.3, 0.5, 0.9, 0.0, 1.0, 0.6])
+    ours = -torch.nn.functional.binary_cross_entropy(lam, x, reduction="none") + \
+        vae.continuous_bernoulli_log_norm(lam)
+    assert torch.allclose(ours, ref.log_prob(x), atol=1e-3)
+
+
+def test_bernoulli_on_grey_levels_is_not_normalised():
+    """For grey pixels the best possible 'log-likelihood' (x_hat = x) is minus their entropy, not 0."""
+    x = torch.full((1, 1, 28, 28), 0.5)
+    assert vae.log_likelihood(x, x).item() == pytest.approx(-784 * torch.log(torch.tensor(2.0)).item(),
+                                                             rel=1e-5)
+    assert vae.log_likelihood(x.round(), x.round()).item() == pytest.approx(0.0, abs=1e-3)
 
 
 @pytest.mark.parametrize("call, err, message", [
@@ -58,9 +101,11 @@ def test_vae_model_and_negative_elbo():
                           torch.zeros(2, 1, 28, 28)), ValueError, "same shape"),
     (lambda: vae.vae_loss((torch.zeros(2, 3), torch.zeros(2, 2), torch.zeros(2, 2)),
                           torch.zeros(2, 3), beta=-1), ValueError, "beta"),
-    (lambda: vae.negative_elbo(VAE(2, 8), torch.rand(2, 784)), ValueError, "4 dimensions"),
+    (lambda: vae.elbo(VAE(2, 8), torch.rand(2, 784)), ValueError, "4 dimensions"),
+    (lambda: vae.elbo(VAE(2, 8), torch.rand(2, 1, 28, 28), likelihood="gauss"), ValueError, "likelihood"),
     (lambda: VAE(latent_dim=0), ValueError, "latent_dim"),
-    (lambda: vae.negative_elbo_per_image(VAE(2, 8), torch.rand(2, 1, 28, 28) * 2), ValueError, "0, 1"),
+    (lambda: vae.iwae_bound(VAE(2, 8), torch.rand(2, 1, 28, 28) * 2), ValueError, "0, 1"),
+    (lambda: vae.iwae_bound(torch.nn.Linear(2, 2), torch.rand(2, 1, 28, 28)), TypeError, "VAE"),
 ])
 def test_vae_errors(call, err, message):
     with pytest.raises(err, match=message):
