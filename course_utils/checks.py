@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -11,7 +11,7 @@ from torch.distributions import Normal, kl_divergence
 from ._validate import arguments
 from .data import Split
 from .metrics import psnr, reconstruction_mse
-from .models import PCA, LinearAutoencoder, MLPAutoencoder, count_parameters
+from .models import PCA, MLPAutoencoder, count_parameters
 from .train import predict
 from .vae import kl_divergence as gaussian_kl
 
@@ -147,8 +147,12 @@ def check_pca_reconstruct(pca_reconstruct: Callable, x: torch.Tensor, mean: torc
 
 
 @_checked
-def check_reparameterize_weights(reparameterize_weights: Callable, model: LinearAutoencoder, x: torch.Tensor) -> None:
+def check_reparameterize_weights(reparameterize_weights: Callable, model: nn.Module,
+                                 x: torch.Tensor) -> None:
     """Exercise 3 of notebook 01: new weights ``A W_e``, ``W_d A^-1`` give the same reconstructions."""
+    _given(isinstance(getattr(model, "encoder", None), nn.Linear)
+           and isinstance(getattr(model, "decoder", None), nn.Linear) and hasattr(model, "latent_dim"),
+           "model", "a linear autoencoder (nn.Linear encoder and decoder, .latent_dim)")
     k = model.latent_dim
     A = torch.randn(k, k, generator=torch.Generator().manual_seed(3)) + 3 * torch.eye(k)
     new = _call(reparameterize_weights, model, A)
@@ -407,14 +411,17 @@ def check_training_pair(make_training_pair: Callable, x: torch.Tensor) -> None:
 
 
 @_checked
-def check_best_k(best_k: Callable, pca: PCA, noisy_val: torch.Tensor, clean_val: torch.Tensor) -> None:
-    """Exercise 3 of notebook 05: choose PCA's ``k`` for denoising on validation data."""
-    ks = [8, 16, 32, 64, 128, 256]
+def check_best_k(best_k: Callable, pca: PCA, noisy_val: torch.Tensor, clean_val: torch.Tensor,
+                 ks: Sequence[int]) -> None:
+    """Exercise 3 of notebook 05: choose PCA's ``k`` among ``ks`` for denoising on validation data."""
+    ks = list(ks)
+    _given(ks and all(isinstance(k, int) and 0 < k <= pca.components.shape[1] for k in ks), "ks",
+           "a list of component counts")
     scores = {k: psnr(clean_val, pca.reconstruct(noisy_val, k).clamp(0, 1)) for k in ks}
     want = max(scores, key=scores.get)
     got = _call(best_k, pca, noisy_val, clean_val, ks)
     if got == want:
-        _ok(f"k = {want} gives {scores[want]:.2f} dB on validation data; too few components "
+        _ok(f"k = {want} gives {scores[want]:.2f} dB on these validation images; too few components "
             "blur, too many let the noise through.")
         return
     if got == min(scores, key=scores.get):

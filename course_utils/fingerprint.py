@@ -166,6 +166,10 @@ class _Hasher:
         if _is_library(fn):
             self.put("library", fn.__module__, fn.__qualname__)
             return
+        if hasattr(fn, "__wrapped__"):  # a decorated function (functools.wraps): hash what it wraps
+            self.put("wrapped")
+            self.add(fn.__wrapped__, depth + 1)
+            return
         self.put("function", fn.__qualname__)
         self.add(fn.__code__, depth + 1)
         self.add(fn.__defaults__, depth + 1)
@@ -181,6 +185,12 @@ class _Hasher:
                 continue
             value = fn.__globals__[name]
             self.put("global", name)
+            if isinstance(value, (type, types.FunctionType, types.BuiltinFunctionType)) \
+                    and _is_library(value):
+                # Library code used by name: its version is in the cache key. Its identity is not
+                # hashed, since it can differ with the front end (tqdm.auto in a notebook or not).
+                self.put("library global", (getattr(value, "__module__", "") or "").split(".")[0])
+                continue
             if isinstance(value, types.ModuleType):
                 # `vae.vae_loss` in the code: follow the attributes the code names on the module
                 self.put("module", value.__name__)

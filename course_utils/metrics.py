@@ -72,3 +72,26 @@ def psnr(x: torch.Tensor, x_hat: torch.Tensor) -> float:
     """
     mse = reconstruction_mse(x, x_hat)
     return float("inf") if mse == 0 else 10.0 * math.log10(1.0 / mse)
+
+
+@arguments
+def knn_accuracy(z_fit: torch.Tensor, y_fit: torch.Tensor, z_eval: torch.Tensor, y_eval: torch.Tensor,
+                 k: int = 5) -> float:
+    """Accuracy of a ``k``-nearest-neighbour classifier fitted on codes ``z_fit`` ``(N, d)`` with
+    labels ``y_fit`` ``(N,)`` and scored on ``(z_eval, y_eval)``: how well a representation keeps
+    images of one class together. Introduced in notebook 02.
+    """
+    from sklearn.neighbors import KNeighborsClassifier
+
+    for name, z, y in [("z_fit", z_fit, y_fit), ("z_eval", z_eval, y_eval)]:
+        if z.dim() != 2 or y.dim() != 1 or len(z) != len(y):
+            raise ValueError(f"{name} must be (N, d) codes with one label each, got {tuple(z.shape)} "
+                             f"codes and {tuple(y.shape)} labels; flatten images with .flatten(1)")
+    if z_fit.shape[1] != z_eval.shape[1]:
+        raise ValueError(f"z_fit and z_eval must have the same code size, got {z_fit.shape[1]} and "
+                         f"{z_eval.shape[1]}")
+    if not 0 < k <= len(z_fit):
+        raise ValueError(f"k must be between 1 and the {len(z_fit)} fitted codes, got {k}")
+    knn = KNeighborsClassifier(n_neighbors=k).fit(z_fit.detach().cpu().numpy(), y_fit.cpu().numpy())
+    return float(knn.score(z_eval.detach().cpu().numpy(), y_eval.cpu().numpy()))
+

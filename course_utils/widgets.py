@@ -147,11 +147,13 @@ def latent_explorer(decoder: nn.Module, latent_dim: int, limit: float = 3.0):
 
 
 @arguments
-def threshold_figure(scores: torch.Tensor, is_anomaly: torch.Tensor, threshold: float) -> plt.Figure:
+def threshold_figure(scores: torch.Tensor, is_anomaly: torch.Tensor, threshold: float,
+                     normal_val_scores: torch.Tensor | None = None) -> plt.Figure:
     """Confusion matrix at ``threshold`` beside the ROC curve with that operating point marked.
 
-    ``scores`` (higher = more anomalous) and ``is_anomaly`` (bool) are per test image.
-    Introduced in notebook 07.
+    ``scores`` (higher = more anomalous) and ``is_anomaly`` (bool) are per test image. With
+    ``normal_val_scores``, the title also gives the false-positive rate on the normal validation
+    images, the one the threshold was chosen for. Introduced in notebook 07.
     """
     from sklearn.metrics import roc_auc_score, roc_curve
 
@@ -164,7 +166,9 @@ def threshold_figure(scores: torch.Tensor, is_anomaly: torch.Tensor, threshold: 
         ax_cm.text(j, i, f"{n}", ha="center", va="center",
                    color="white" if n > counts.max() / 2 else "black", fontsize=12)
     ax_cm.set(xticks=[0, 1], xticklabels=["not flagged", "flagged"], yticks=[0, 1],
-              yticklabels=["normal", "anomaly"], title=f"threshold {threshold:.3g}")
+              yticklabels=["normal", "anomaly"], title=f"threshold {threshold:.3g}" + (
+                  f"\nvalidation FPR {(normal_val_scores > threshold).float().mean().item():.3f}"
+                  if normal_val_scores is not None else ""))
     curve_fpr, curve_tpr, _ = roc_curve(is_anomaly.numpy(), scores.numpy())
     auroc = roc_auc_score(is_anomaly.numpy(), scores.numpy())
     ax_roc.plot(curve_fpr, curve_tpr, label=f"ROC (AUROC {auroc:.3f})")
@@ -177,12 +181,13 @@ def threshold_figure(scores: torch.Tensor, is_anomaly: torch.Tensor, threshold: 
 
 
 @arguments
-def threshold_slider(scores: torch.Tensor, is_anomaly: torch.Tensor, threshold: float):
+def threshold_slider(scores: torch.Tensor, is_anomaly: torch.Tensor, threshold: float,
+                     normal_val_scores: torch.Tensor | None = None):
     """A slider over the score's range that redraws :func:`threshold_figure`.
 
     Introduced in notebook 07.
     """
-    fig = threshold_figure(scores, is_anomaly, threshold)
+    fig = threshold_figure(scores, is_anomaly, threshold, normal_val_scores)
     plt.close(fig)
     if headless():
         return fig
@@ -192,5 +197,6 @@ def threshold_slider(scores: torch.Tensor, is_anomaly: torch.Tensor, threshold: 
     slider = widgets.FloatSlider(value=float(np.clip(threshold, lo, hi)), min=float(lo), max=float(hi),
                                  step=float(hi - lo) / 200, description="threshold",
                                  continuous_update=False, readout_format=".3g")
-    return _interactive(lambda threshold: threshold_figure(scores, is_anomaly, threshold),
+    return _interactive(lambda threshold: threshold_figure(scores, is_anomaly, threshold,
+                                                           normal_val_scores),
                         threshold=slider)

@@ -274,3 +274,29 @@ def test_bad_arguments_give_clear_errors(tmp_path):
         _get(tmp_path, loss=nn.MSELoss())
     with pytest.raises(TypeError, match="retrain must be"):
         _get(tmp_path, retrain="yes")
+
+
+def test_the_key_does_not_depend_on_the_front_end(monkeypatch):
+    """tqdm.auto is tqdm.notebook's class in Jupyter and tqdm.std's in a script: same training."""
+    from tqdm import notebook, std
+
+    from course_utils import fingerprint
+
+    monkeypatch.setattr(train, "tqdm", std.tqdm)
+    script = fingerprint.fingerprint(train.fit)
+    monkeypatch.setattr(train, "tqdm", notebook.tqdm)
+    assert fingerprint.fingerprint(train.fit) == script
+
+
+def test_the_key_of_a_checked_helper_does_not_change_once_it_has_run():
+    """course_utils helpers are wrapped by _validate.arguments, which caches their type hints on
+    the first call; the fingerprint follows the wrapped function, not that cache."""
+    from course_utils import _validate, fingerprint
+
+    @_validate.arguments
+    def halve(x: torch.Tensor) -> torch.Tensor:
+        return x * 0.5
+
+    before = fingerprint.fingerprint(halve)
+    halve(torch.rand(3))
+    assert fingerprint.fingerprint(halve) == before

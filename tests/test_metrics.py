@@ -81,3 +81,14 @@ def test_psnr():
     assert metrics.psnr(x, x) == float("inf")
     with pytest.raises(ValueError, match="same shape"):
         metrics.psnr(x, torch.zeros(2, 784))
+
+
+def test_knn_accuracy():
+    z = torch.tensor([[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0]])
+    y = torch.tensor([0, 0, 1, 1])
+    assert metrics.knn_accuracy(z, y, z + 0.01, y, k=1) == 1.0
+    assert metrics.knn_accuracy(z, y, z, 1 - y, k=1) == 0.0
+    with pytest.raises(ValueError, match="flatten"):
+        metrics.knn_accuracy(torch.rand(4, 1, 2, 2), y, z, y)
+    with pytest.raises(ValueError, match="same code size"):
+        metrics.knn_accuracy(z, y, torch.rand(4, 3), y)
