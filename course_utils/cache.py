@@ -142,10 +142,6 @@ def train_or_load(name: str, build: Callable[[], nn.Module],
     returned in evaluation mode on ``device`` (default: the fastest available). ``retrain=True``
     trains even if a checkpoint exists, and replaces it. Introduced in notebook 02.
     """
-    if spec is not None and not isinstance(spec, dict):
-        raise TypeError(f"spec must be a dict of extra settings, got {type(spec).__name__}")
-    if not callable(train):
-        raise TypeError(f"train must be a function that trains the model, got {type(train).__name__}")
     return _train_or_load(name, build, train, (train, spec or {}), {}, seed=seed,
                           cache_dir=cache_dir, device=device, verbose=verbose, retrain=retrain)
 
@@ -156,8 +152,6 @@ def _train_or_load(name: str, build: Callable[[], nn.Module], train: Callable, k
     _check_name(name)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be an integer, got {seed!r}")
-    if not isinstance(retrain, bool):
-        raise TypeError(f"retrain must be True or False, got {retrain!r}")
     if not callable(build) or isinstance(build, nn.Module):
         raise TypeError(f"build must be a function that returns a fresh model (e.g. "
                         f"lambda: models.ConvAutoencoder(16)), got {type(build).__name__}")
@@ -208,11 +202,6 @@ def fit_or_load(name: str, build: Callable[[], nn.Module], train_data, val=None,
     (kept in the checkpoint's metadata). ``retrain=True`` trains again and replaces the
     checkpoint. Introduced in notebook 02.
     """
-    for label, value in [("data", data), ("loss", loss), ("corruption", corruption)]:
-        if value is not None and not isinstance(value, str):
-            raise TypeError(f"{label} is a name for people, e.g. {label}='...', got "
-                            f"{type(value).__name__}; pass the function itself as "
-                            f"{'loss_fn' if label == 'loss' else 'corrupt'}=")
     if "optimizer" in fit_kwargs:
         raise TypeError("fit_or_load trains with Adam at learning rate lr; for another optimiser "
                         "write your own training function and use cache.train_or_load")
