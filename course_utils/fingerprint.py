@@ -56,7 +56,7 @@ def tensor_digest(x: torch.Tensor | np.ndarray) -> str:
     if memo is not None and memo[0] == state:
         return memo[1]
     h = hashlib.sha256(f"{x.dtype}{tuple(x.shape)}".encode())
-    flat = x.detach().cpu().contiguous()
+    flat = x.detach().cpu().contiguous().reshape(-1)   # 0-d tensors (scalar parameters) too
     if flat.numel():
         h.update(flat.view(torch.uint8).numpy().data if flat.dtype != torch.bool
                  else flat.numpy().tobytes())

@@ -300,3 +300,19 @@ def test_the_key_of_a_checked_helper_does_not_change_once_it_has_run():
     before = fingerprint.fingerprint(halve)
     halve(torch.rand(3))
     assert fingerprint.fingerprint(halve) == before
+
+
+def test_a_model_with_a_scalar_parameter_is_cached_and_its_value_keyed(tmp_path, monkeypatch):
+    class WithNoiseScale(nn.Module):        # a 0-d parameter, like a learned noise variance
+        def __init__(self, start=0.0):
+            super().__init__()
+            self.inner = LinearAutoencoder(784, 4)
+            self.log_scale = nn.Parameter(torch.tensor(start))
+
+        def forward(self, x):
+            return self.inner(x) * self.log_scale.exp()
+
+    calls = _count_trainings(monkeypatch)
+    for start in (0.0, 0.0, 0.5):
+        _get(tmp_path, build=lambda start=start: WithNoiseScale(start))
+    assert len(calls) == 2
