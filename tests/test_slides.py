@@ -111,3 +111,16 @@ def test_export_has_one_slide_per_heading_no_empty_slide_and_no_cdn():
                                     "mathjax/config/Safe.js"])
 def test_the_local_web_assets_are_complete(needed):
     assert (export.WEB / needed).is_file(), f"run make setup: {export.WEB / needed} is missing"
+
+
+def test_demo_code_is_short_enough_to_read_from_the_back_of_a_lecture_hall():
+    """Shown code cells: at most 8 lines of at most 64 characters (RISE's slide width at a
+    readable font size); model loading lives in the hidden setup cell."""
+    for head, rest in _slides():
+        title = "".join(head["source"]).splitlines()[0]
+        for cell in rest:
+            if cell["cell_type"] == "code":
+                lines = "".join(cell["source"]).splitlines()
+                assert len(lines) <= 8, f"{title}: a demo of {len(lines)} lines"
+                long = [line for line in lines if len(line) > 64]
+                assert not long, f"{title}: lines run off the slide: {long}"
