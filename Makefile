@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.course-installed
 DATA   := $(or $(COURSE_DATA_DIR),data)/FashionMNIST/raw/t10k-labels-idx1-ubyte
 LAB_ARGS ?=
 ROOT_ARG := $(if $(filter 0,$(shell id -u)),--allow-root)  # Jupyter refuses root without it
-NBVAL  := --nbval-lax --nbval-current-env --nbval-cell-timeout=600
+NBVAL  := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 --durations=0  # every cell's time in the log
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 ASSIGNMENTS := $(sort $(wildcard notebooks/assignments/*.ipynb))
 SLIDES    := $(wildcard slides/*.ipynb)
