@@ -256,26 +256,24 @@ class RecurrentAutoencoder(nn.Module):
 class DenoisingAutoencoder(nn.Module):
     """Fully convolutional denoiser ``(N, 1, 28, 28) -> (N, 1, 28, 28)``, trained on corrupted inputs.
 
-    Encoder: 3x3 convolutions down to ``c2`` channels at 7x7; decoder: transposed convolutions back
-    to 28x28 and a sigmoid. There is no narrow bottleneck: the code (``c2 x 7 x 7``) is larger than
-    the image, and the noise, not the size, stops it from learning the identity (Vincent et al.
-    2010). Introduced in notebook 05.
+    Encoder: two stride-2 3x3 convolutions down to ``c2`` channels at 7x7; decoder: two transposed
+    convolutions back to 28x28 and a sigmoid. There is no narrow bottleneck: the code
+    (``c2 x 7 x 7``) is larger than the image, and the noise, not the size, stops it from learning
+    the identity (Vincent et al. 2010). Introduced in notebook 05.
     """
 
-    def __init__(self, channels: tuple[int, int] = (16, 32)) -> None:
+    def __init__(self, channels: tuple[int, int] = (24, 48)) -> None:
         super().__init__()
         if len(channels) != 2:
             raise ValueError(f"channels must be two numbers (c1, c2), got {channels!r}")
         c1, c2 = (positive_int(c, "channels") for c in channels)
         self.encoder = nn.Sequential(
-            nn.Conv2d(1, c1, 3, padding=1), nn.ReLU(),               # 1x28x28 => c1x28x28
-            nn.Conv2d(c1, c1, 3, stride=2, padding=1), nn.ReLU(),    # => c1x14x14
+            nn.Conv2d(1, c1, 3, stride=2, padding=1), nn.ReLU(),     # 1x28x28 => c1x14x14
             nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.ReLU(),    # => c2x7x7
         )
         self.decoder = nn.Sequential(
             nn.ConvTranspose2d(c2, c1, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),  # => c1x14x14
-            nn.ConvTranspose2d(c1, c1, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),  # => c1x28x28
-            nn.Conv2d(c1, 1, 3, padding=1), nn.Sigmoid(),            # => 1x28x28
+            nn.ConvTranspose2d(c1, 1, 3, stride=2, padding=1, output_padding=1), nn.Sigmoid(),  # => 1x28x28
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
