@@ -278,8 +278,10 @@ def test_every_parameter_has_a_valid_example():
             _example(qualname, p.name)
 
 
-def test_the_valid_examples_are_valid():
-    """With every example in place, no function crashes (so a bad value is what the sweep tests)."""
+def test_the_valid_examples_are_valid(tmp_path, monkeypatch):
+    """With every example in place, no function crashes (so a bad value is what the sweep tests).
+    Checkpoints go to a temporary cache, not the course's."""
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
     broken = []
     for qualname, fn, cls in public_callables():
         args = [(p, _example(qualname, p.name)) for p in _parameters(fn, cls)]
