@@ -61,6 +61,22 @@ def image_grid(x: torch.Tensor, ncols: int = 8, titles: Sequence[str] | None = N
     return fig
 
 
+@arguments
+def detectors(weights: torch.Tensor, n: int | None = None, ncols: int = 12, size: float = 0.9,
+              suptitle: str | None = None) -> plt.Figure:
+    """Feature detectors as images: one row of ``weights`` per unit (``(N, 784)`` weights of a
+    linear layer on images, or ``(N, 1, h, w)`` convolution filters), the ``n`` with the largest
+    norm (all if ``None``), each scaled so that grey is 0 and its largest weight is black or white.
+    Introduced in notebook 02."""
+    w = as_float_tensor(weights, "weights").detach().cpu()
+    flat = w.reshape(len(w), -1)
+    if n is not None:
+        keep = flat.norm(dim=1).argsort(descending=True)[:positive_int(n, "n")]
+        w, flat = w[keep], flat[keep]
+    scale = flat.abs().amax(dim=1).clamp_min(1e-12).reshape(-1, *[1] * (w.ndim - 1))
+    return image_grid(0.5 + 0.5 * w / scale, ncols=ncols, size=size, suptitle=suptitle)
+
+
 GAP = 2  # blank pixels between the images of a row in reconstruction_rows
 
 

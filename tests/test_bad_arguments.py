@@ -99,6 +99,7 @@ EXAMPLES = {
     "rows": lambda: {"a": IMAGES[:3], "b": IMAGES[:3]}, "histories": lambda: {"a": _history()},
     "ncols": lambda: 4, "titles": lambda: None, "size": lambda: 1.0, "suptitle": lambda: "t",
     "title": lambda: "t", "logy": lambda: True, "ylabel": lambda: "loss", "n": lambda: 2,
+    "weights": lambda: torch.randn(6, 784, generator=torch.Generator().manual_seed(5)),
     "channel": lambda: 0, "row": lambda: IMAGES[:2].numpy().reshape(2, 784), "i": lambda: 0,
     "notebook": lambda: "00", "prefer": lambda: "cpu", "steps": lambda: 5,
     "fn": lambda: (lambda m, xb: m(xb)), "objects": lambda: IMAGES,

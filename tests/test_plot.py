@@ -1,4 +1,5 @@
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 import torch
 
@@ -65,3 +66,15 @@ def test_sequence_rows():
         plot.sequence_rows({"a": x, "b": torch.randn(8, 30, 1)})
     with pytest.raises(ValueError, match="3 dimensions"):
         plot.sequence_rows({"a": x[:, :, 0]})
+
+
+def test_detectors_draws_the_strongest_units_with_grey_at_zero():
+    weights = torch.zeros(5, 784)
+    weights[1, :10], weights[3, 0] = 2.0, -7.0          # unit 3 is strongest, then unit 1
+    fig = plot.detectors(weights, n=2, ncols=2)
+    drawn = [np.asarray(ax.images[0].get_array()) for ax in fig.axes]
+    assert len(drawn) == 2
+    assert drawn[0].min() == pytest.approx(0.0) and np.median(drawn[0]) == pytest.approx(0.5)
+    assert drawn[1].max() == pytest.approx(1.0) and np.median(drawn[1]) == pytest.approx(0.5)
+    filters = plot.detectors(torch.randn(4, 1, 3, 3))   # convolution filters: all of them
+    assert len([ax for ax in filters.axes if ax.images]) == 4
