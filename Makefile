@@ -4,6 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.course-installed
 DATA   := $(or $(COURSE_DATA_DIR),data)/FashionMNIST/raw/t10k-labels-idx1-ubyte
+JETS   := $(or $(COURSE_DATA_DIR),data)/jets/wprime.npz
 LAB_ARGS ?=
 ROOT_ARG := $(if $(filter 0,$(shell id -u)),--allow-root)  # Jupyter refuses root without it
 NBVAL  := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 --durations=0  # every cell's time in the log
@@ -40,7 +41,11 @@ $(WEB)/.complete: | $(STAMP)
 $(DATA): | $(STAMP)
 	scripts/prepare-data.sh $(BIN)/python
 
-setup: $(STAMP) $(DATA) $(WEB)/.complete
+# Jets for notebook 08 and a4: Pythia 8 + FastJet, once, on every core (about 5 minutes on two).
+$(JETS): | $(STAMP)
+	$(BIN)/python scripts/generate_jets.py
+
+setup: $(STAMP) $(DATA) $(JETS) $(WEB)/.complete
 
 lab: setup
 	$(BIN)/jupyter lab $(ROOT_ARG) $(LAB_ARGS)
