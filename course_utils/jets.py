@@ -14,9 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from . import config
 from ._validate import arguments, as_float_tensor, positive_int
+from .models import ConvAutoencoder
 
 PROCESSES = ("qcd", "top", "wprime")
 SPLIT_SEED = 551                       # fixed, so every notebook sees the same splits
@@ -115,14 +117,15 @@ def preprocess(constituents: torch.Tensor) -> torch.Tensor:
 
 
 @arguments
-def images(constituents: torch.Tensor, size: int = 32, extent: float = 1.0) -> torch.Tensor:
-    """Jet images ``(N, 1, size, size)``: preprocessed constituents' pT summed in pixels of the
-    (x, y) square [-extent, extent]^2, each image divided by its total pT (pixels sum to at most
-    1; constituents outside the square are dropped). Row 0 is the top of the image."""
+def pixelate(preprocessed: torch.Tensor, size: int = 28, extent: float = 0.8) -> torch.Tensor:
+    """Images ``(N, 1, size, size)`` of preprocessed constituents ``(N, C, 3)``: each pixel of the
+    (x, y) square [-extent, extent]^2 holds the pT of the constituents in it, in per cent of the
+    jet's pT (an image sums to 100 when every constituent is inside; those outside are dropped).
+    Row 0 is the top of the image (largest y). Introduced in notebook 08."""
     size = positive_int(size, "size")
     if not (isinstance(extent, (int, float)) and 0 < extent < 10):
         raise ValueError(f"extent must be a positive half-width in (eta, phi) units, got {extent!r}")
-    c = preprocess(constituents).double()
+    c = _check_constituents(preprocessed)
     pt, x, y = c[:, :, 0], c[:, :, 1], c[:, :, 2]
     col = torch.floor((x + extent) / (2 * extent) * size).long()
     row = torch.floor((extent - y) / (2 * extent) * size).long()
@@ -130,8 +133,45 @@ def images(constituents: torch.Tensor, size: int = 32, extent: float = 1.0) -> t
     n = torch.arange(len(c)).unsqueeze(1).expand_as(pt)
     flat = torch.zeros(len(c), size * size, dtype=torch.float64)
     flat.index_put_((n[inside], (row * size + col)[inside]), pt[inside], accumulate=True)
-    flat = flat / pt.sum(dim=1, keepdim=True)
+    flat = 100 * flat / pt.sum(dim=1, keepdim=True)
     return flat.reshape(len(c), 1, size, size).float()
+
+
+@arguments
+def images(constituents: torch.Tensor, size: int = 28, extent: float = 0.8) -> torch.Tensor:
+    """Jet images ``(N, 1, size, size)`` in per cent of each jet's pT: :func:`preprocess`, then
+    :func:`pixelate`. The defaults (28 x 28 pixels over 1.6 x 1.6 in (eta, phi)) are notebook 08's:
+    the size of the course's images, and wide enough for a top jet's three prongs at 600 GeV."""
+    return pixelate(preprocess(constituents), size, extent)
+
+
+class JetAutoencoder(ConvAutoencoder):
+    """Notebook 03's convolutional autoencoder for jet images ``(N, 1, 28, 28)`` with one change:
+    the decoder's last sigmoid is removed, because pixels are per cent of the jet's pT (0 to 100),
+    not grey levels in [0, 1]. Introduced in notebook 08."""
+
+    def __init__(self, latent_dim: int = 32, channels: tuple[int, int] = (16, 32)) -> None:
+        super().__init__(latent_dim, channels)
+        self.decoder[-1] = nn.Identity()
+
+
+# Notebook 08's recipe, chosen on validation jets (AUROC of the QCD-trained AE for top jets).
+AE_ARGS = {"latent_dim": 32, "channels": (16, 32)}
+FIT_ARGS = {"epochs": 10, "batch_size": 64, "lr": 1e-3, "cosine": True}
+
+
+@arguments
+def autoencoder(process: str, device: torch.device | str | None = None) -> nn.Module:
+    """A :class:`JetAutoencoder` trained on the training jets of ``process`` only (validation
+    jets for the loss curve), with ``AE_ARGS`` and ``FIT_ARGS``; from the checkpoint cache when
+    it was trained before. Notebook 08 trains them; assignment a4 and the deck load them."""
+    from . import cache
+
+    x_train, x_val = (images(load(process, split).constituents) for split in ("train", "val"))
+    model, _ = cache.fit_or_load(f"08-jet-ae-{process}", lambda: JetAutoencoder(**AE_ARGS),
+                                 x_train, x_val, data=f"{process} train jets", device=device,
+                                 **FIT_ARGS)
+    return model
 
 
 @arguments

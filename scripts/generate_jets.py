@@ -95,10 +95,29 @@ def _matched(event, jet, match) -> bool:
     return False
 
 
+def _quiet_fastjet() -> None:
+    """FastJet prints its banner to standard output at the first clustering of each process;
+    cluster one particle with that output sent to /dev/null, so a progress bar stays readable."""
+    import fastjet
+
+    sys.stdout.flush()
+    saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    try:
+        fastjet.ClusterSequence([fastjet.PseudoJet(1.0, 0.0, 0.0, 1.0)],
+                                fastjet.JetDefinition(fastjet.antikt_algorithm, JET["R"]))
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+
+
 def generate_chunk(task: tuple[str, int, int]) -> dict[str, np.ndarray]:
     """``n`` selected jets of one process from one Pythia instance seeded with ``seed``."""
     import fastjet
     import pythia8mc
+
+    _quiet_fastjet()
 
     name, seed, n = task
     spec = PROCESSES[name]

@@ -28,6 +28,7 @@ from course_utils import (
     config,
     data,
     fingerprint,
+    jets,
     metrics,
     models,
     noise,
@@ -38,15 +39,17 @@ from course_utils import (
     widgets,
 )
 
-MODULES = [anomaly, cache, checks, config, data, fingerprint, metrics, models, noise, plot, report,
-           train, vae, widgets]
+MODULES = [anomaly, cache, checks, config, data, fingerprint, jets, metrics, models, noise, plot,
+           report, train, vae, widgets]
 PACKAGE = str(Path(course_utils.__file__).parent)
 CLEAR = (TypeError, ValueError, AssertionError, FileNotFoundError)  # assert_* helpers assert
 # Functions that read or write the data folder or start a command line: tested in test_data.py.
-SKIP = {"data.prepare", "data.main", "data.load_images", "data.load_sequences"}
+SKIP = {"data.prepare", "data.main", "data.load_images", "data.load_sequences", "jets.load",
+        "jets.autoencoder"}
 
 G = torch.Generator().manual_seed(0)
 IMAGES = torch.rand(8, 1, 28, 28, generator=G)
+JETS = torch.rand(3, 5, 3, generator=G)              # (pT, d_eta, d_phi) of 5 particles, 3 jets
 
 
 def _split(n=40):
@@ -156,6 +159,12 @@ EXAMPLES = {
     "plot.sequence_rows.rows": lambda: {"a": torch.rand(3, 10, 1), "b": torch.rand(3, 10, 1)},
     "train.map_batches.tensors": lambda: IMAGES,
     "train.map_batches.model": lambda: models.ConvAutoencoder(4),
+    "constituents": lambda: JETS, "preprocessed": lambda: JETS, "extent": lambda: 0.8,
+    "jets.pixelate.size": lambda: 28, "jets.images.size": lambda: 28,
+    "signal_efficiency": lambda: 0.5, "background_efficiency": lambda: 0.1,
+    "checks.check_jet_scores.scores": lambda: torch.rand(8),
+    "checks.check_jet_scores.model": lambda: models.ConvAutoencoder(4),
+    "improvement": lambda: 1.0, "eps_s": lambda: 0.5, "eps_b": lambda: 0.1,
 }
 # Functions whose first argument is the student's answer (a function): a wrong answer is valid.
 for _name, _fn in inspect.getmembers(checks, inspect.isfunction):

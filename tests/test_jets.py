@@ -47,8 +47,8 @@ def test_preprocessing_forgets_position_rotation_and_mirroring(angle, shift):
 def test_images_hold_the_pt_fractions_and_flip_the_heavier_side_up_and_right():
     image = jets.images(THREE_PRONGS, size=16, extent=1.0)
     assert image.shape == (1, 1, 16, 16)
-    assert image.sum().item() == pytest.approx(1.0, abs=1e-6)
-    assert image.max().item() == pytest.approx(300 / 605, abs=1e-6)
+    assert image.sum().item() == pytest.approx(100.0, abs=1e-4), "per cent of the jet's pT"
+    assert image.max().item() == pytest.approx(100 * 300 / 605, abs=1e-4)
     top, bottom = image[0, 0, :8].sum(), image[0, 0, 8:].sum()
     left, right = image[0, 0, :, :8].sum(), image[0, 0, :, 8:].sum()
     assert top >= bottom and right >= left
@@ -57,13 +57,13 @@ def test_images_hold_the_pt_fractions_and_flip_the_heavier_side_up_and_right():
 def test_two_equal_prongs_give_two_equal_pixels_on_the_vertical_axis():
     image = jets.images(_jet((100.0, 0.0, 0.3), (100.0, 0.0, -0.3)), size=10, extent=1.0)[0, 0]
     rows, cols = image.nonzero(as_tuple=True)
-    assert image[rows, cols].tolist() == pytest.approx([0.5, 0.5])
+    assert image[rows, cols].tolist() == pytest.approx([50.0, 50.0])
     assert cols[0] == cols[1] and rows[0] != rows[1]
 
 
 def test_constituents_outside_the_image_are_dropped_and_padding_ignored():
-    far = _jet((100.0, 0.0, 0.0), (100.0, 5.0, 0.0), (0.0, 0.0, 0.0))
-    assert jets.images(far, size=8, extent=1.0).sum().item() < 1.0
+    far = _jet((300.0, 0.0, 0.0), (100.0, 5.0, 0.0), (0.0, 0.0, 0.0))   # centroid at 1.25
+    assert jets.images(far, size=8, extent=2.0).sum().item() == pytest.approx(75.0)
 
 
 @pytest.mark.parametrize("bad, message", [
@@ -75,6 +75,20 @@ def test_constituents_outside_the_image_are_dropped_and_padding_ignored():
 def test_bad_constituents_are_named(bad, message):
     with pytest.raises((ValueError, TypeError), match=message.replace("(", r"\(").replace(")", r"\)")):
         jets.images(bad)
+
+
+def test_images_are_preprocessing_then_pixelating():
+    assert torch.equal(jets.images(THREE_PRONGS), jets.pixelate(jets.preprocess(THREE_PRONGS)))
+    assert jets.images(THREE_PRONGS).shape == (1, 1, 28, 28)
+
+
+def test_the_jet_autoencoder_is_notebook_03s_with_a_linear_output():
+    model = jets.JetAutoencoder(**jets.AE_ARGS)
+    assert not any(isinstance(m, torch.nn.Sigmoid) for m in model.modules())
+    with torch.no_grad():
+        model.decoder[-2].bias.fill_(150.0)              # pixels up to 100 must be reachable
+        out = model(jets.images(THREE_PRONGS))
+    assert out.shape == (1, 1, 28, 28) and out.max() > 100
 
 
 def test_significance_improvement():
