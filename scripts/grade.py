@@ -1,6 +1,6 @@
 """Rehearse the instructor's grading loop with nbgrader's own commands and gradebook.
 
-Usage: python scripts/grade.py [a1 a2 a3] [--out build/grading]
+Usage: python scripts/grade.py [a1 a2 a3 a4] [--out build/grading]
 
 For each assignment: a fresh nbgrader course folder with a gradebook database, the assignment
 released with ``generate_assignment``, three submissions in ``submitted/`` as students would hand
@@ -43,6 +43,12 @@ WRONG = {
            "    trained[beta] = model\n    results[beta] = reconstruction_and_kl(model, x_test)\n"),
     "a3": ("a3-ex3-roc",  # labels inverted: 1 - AUROC
            "auroc = roc_auc_score(~is_anomaly, test_scores)\n"),
+    "a4": ("a4-ex3-working-point",  # the working point chosen on the test background
+           "BACKGROUND_EFFICIENCY = 0.1\n"
+           "threshold = torch.quantile(qcd_test_scores, 1 - BACKGROUND_EFFICIENCY).item()\n"
+           "eps_b = (qcd_test_scores > threshold).float().mean().item()\n"
+           "eps_s = (wprime_scores > threshold).float().mean().item()\n"
+           "improvement = eps_s / eps_b**0.5\n"),
 }
 
 

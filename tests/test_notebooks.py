@@ -59,8 +59,8 @@ def test_exercises_have_solutions_and_checks(path):
 ASSIGNMENTS = sorted((ROOT / "notebooks" / "assignments").glob("*.ipynb"))
 
 
-def test_there_are_three_assignments():
-    assert len(ASSIGNMENTS) == 3
+def test_there_are_four_assignments():
+    assert len(ASSIGNMENTS) == 4
 
 
 @pytest.mark.parametrize("path", ASSIGNMENTS, ids=lambda p: p.name)
