@@ -57,6 +57,13 @@ TARGETS = {
         "auroc_ae_error": (">", 0.85),
         "auroc_combined": (">", 0.9),
     },
+    "08_jets_new_physics": {  # issue 13
+        "wall_s": ("<=", 180),
+        "auroc_ae": (">=", 0.85),
+        "auroc_reverse": ("<", 0.5),
+        "significance_improvement": (">", 1.0),
+        "jets_generation_s": ("<=", 300),
+    },
 }
 
 

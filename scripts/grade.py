@@ -43,7 +43,7 @@ WRONG = {
            "    trained[beta] = model\n    results[beta] = reconstruction_and_kl(model, x_test)\n"),
     "a3": ("a3-ex3-roc",  # labels inverted: 1 - AUROC
            "auroc = roc_auc_score(~is_anomaly, test_scores)\n"),
-    "a4": ("a4-ex3-working-point",  # the working point chosen on the test background
+    "a4": ("a4-ex3-threshold",  # the working point chosen on the test background
            "BACKGROUND_EFFICIENCY = 0.1\n"
            "threshold = torch.quantile(qcd_test_scores, 1 - BACKGROUND_EFFICIENCY).item()\n"
            "eps_b = (qcd_test_scores > threshold).float().mean().item()\n"
