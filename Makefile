@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.course-installed
 DATA   := $(or $(COURSE_DATA_DIR),data)/FashionMNIST/raw/t10k-labels-idx1-ubyte
 JETS   := $(or $(COURSE_DATA_DIR),data)/jets/wprime.npz
+LABSET := $(VENV)/share/jupyter/lab/settings/overrides.json
 LAB_ARGS ?=
 ROOT_ARG := $(if $(filter 0,$(shell id -u)),--allow-root)  # Jupyter refuses root without it
 NBVAL  := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 --durations=0  # every cell's time in the log
@@ -45,7 +46,11 @@ $(DATA): | $(STAMP)
 $(JETS): | $(STAMP)
 	$(BIN)/python scripts/generate_jets.py
 
-setup: $(STAMP) $(DATA) $(JETS) $(WEB)/.complete
+# JupyterLab without the news prompt or update check (jupyter/overrides.json), for lab and hub.
+$(LABSET): jupyter/overrides.json | $(STAMP)
+	scripts/install-lab-settings.sh $(BIN)/python
+
+setup: $(STAMP) $(DATA) $(JETS) $(LABSET) $(WEB)/.complete
 
 lab: setup
 	$(BIN)/jupyter lab $(ROOT_ARG) $(LAB_ARGS)

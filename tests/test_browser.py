@@ -113,8 +113,8 @@ def jupyter_lab(tmp_path):
     notebook 01; always shut down."""
     port, token = _free_port(), secrets.token_hex(16)
     settings = tmp_path / "settings"
-    for plugin, values in {  # offline, no autosave, every cell in the DOM (no windowing)
-            "apputils-extension/notification": '{"fetchNews": "false", "checkForUpdates": false}',
+    for plugin, values in {  # no autosave, every cell in the DOM (no windowing); the news
+            # prompt is off through the course's overrides (jupyter/overrides.json), tested below
             "docmanager-extension/plugin": '{"autosave": false}',
             "notebook-extension/tracker": '{"windowingMode": "none"}'}.items():
         folder, name = plugin.split("/")
@@ -164,6 +164,12 @@ def test_jupyterlab_runs_notebook_01_and_the_k_slider_redraws(browser, jupyter_l
         page.goto(f"{url}/lab/tree/notebooks/01_pca_linear_autoencoder.ipynb?token={token}")
         page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
         page.get_by_text(re.compile(r"\| Idle$")).wait_for(timeout=60_000)  # kernel connected
+        with urllib.request.urlopen(f"{url}/lab/api/settings/@jupyterlab/apputils-extension:"
+                                    f"notification?token={token}") as response:
+            schema = json.load(response)["schema"]["properties"]
+        assert schema["fetchNews"]["default"] == "false" and not schema["checkForUpdates"]["default"], \
+            "the course's JupyterLab overrides are not installed (make setup)"
+        assert page.get_by_text("official Jupyter news").count() == 0, "the news prompt interrupts"
         prompts = page.locator(".jp-CodeCell .jp-InputArea-prompt")
         n_code = prompts.count()
         deadline, clicked = time.time() + 150, 0
