@@ -46,8 +46,8 @@ $(DATA): | $(STAMP)
 $(JETS): | $(STAMP)
 	$(BIN)/python scripts/generate_jets.py
 
-# JupyterLab without the news prompt or update check (jupyter/overrides.json), for lab and hub.
-$(LABSET): jupyter/overrides.json | $(STAMP)
+# JupyterLab without the news prompt or update check (jupyterlab-settings/overrides.json), for lab and hub.
+$(LABSET): jupyterlab-settings/overrides.json | $(STAMP)
 	scripts/install-lab-settings.sh $(BIN)/python
 
 setup: $(STAMP) $(DATA) $(JETS) $(LABSET) $(WEB)/.complete

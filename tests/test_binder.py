@@ -27,7 +27,7 @@ def test_post_build_prepares_data_jets_and_lab_settings_and_is_idempotent():
                             timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     settings = json.loads(OVERRIDES.read_text())
-    assert settings == json.loads((ROOT / "jupyter" / "overrides.json").read_text())
+    assert settings == json.loads((ROOT / "jupyterlab-settings" / "overrides.json").read_text())
     assert settings["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
     for process in ("qcd", "top", "wprime"):
         assert "(0 s)" in result.stdout.split(f"{process}:")[1].splitlines()[0], "jets not redone"

@@ -114,7 +114,7 @@ def jupyter_lab(tmp_path):
     port, token = _free_port(), secrets.token_hex(16)
     settings = tmp_path / "settings"
     for plugin, values in {  # no autosave, every cell in the DOM (no windowing); the news
-            # prompt is off through the course's overrides (jupyter/overrides.json), tested below
+            # prompt is off through the course's overrides (jupyterlab-settings/overrides.json), tested below
             "docmanager-extension/plugin": '{"autosave": false}',
             "notebook-extension/tracker": '{"windowingMode": "none"}'}.items():
         folder, name = plugin.split("/")
