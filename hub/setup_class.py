@@ -1,0 +1,101 @@
+"""Prepare this machine for the course's JupyterHub (run as root; `make hub` and the hub test do).
+
+Usage: python hub/setup_class.py STATE instructor student1 student2 ...
+
+- a local account for every user (created if missing), its home readable by its owner only;
+- the nbgrader exchange STATE/exchange, which every user can write (nbgrader sets the
+  permissions of the course folders inside it);
+- the instructor's course folder ~/course with every assignment of notebooks/assignments/ in
+  source/, and ~/.jupyter/nbgrader_config.py pointing nbgrader at it (the same settings as
+  `make grade`: scripts/grade.py), and a copy of the course's checkpoint cache for grading;
+- for students, the formgrader server extension switched off (they have no course to grade);
+- the course environment reachable by every account (its Python may sit under /root).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import grade  # noqa: E402  (scripts/grade.py: the instructor's nbgrader settings)
+
+from course_utils import config  # noqa: E402
+
+
+def _account(name: str) -> pwd.struct_passwd:
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", name], check=True)
+        return pwd.getpwnam(name)
+
+
+def _give(path: Path, user: pwd.struct_passwd) -> None:
+    for p in [path, *path.rglob("*")]:
+        os.chown(p, user.pw_uid, user.pw_gid)
+
+
+def _reachable(path: Path) -> None:
+    """Let every account reach ``path`` (execute permission on each folder above it, not read):
+    the environment's Python may live under a private home such as /root/.pyenv."""
+    for folder in [*reversed(path.parents)]:
+        mode = folder.stat().st_mode
+        if not mode & 0o001:
+            print(f"setup_class: letting users pass through {folder} (o+x) to reach {path}")
+            folder.chmod(mode | 0o001)
+
+
+def _copy_cache(to: Path, user: pwd.struct_passwd) -> None:
+    """The course's checkpoint cache (``make warm`` fills it, 64 MB) for the instructor, so that
+    autograding loads the models the notebooks trained instead of training them again per
+    submission. Students keep their own cache: what they train is theirs."""
+    source = config.cache_dir()
+    if source.is_dir():
+        shutil.copytree(source, to, dirs_exist_ok=True)
+        for p in [to.parent, *to.parent.rglob("*")]:
+            os.chown(p, user.pw_uid, user.pw_gid)
+
+
+def setup(state: Path, users: list[str]) -> None:
+    if os.geteuid() != 0:
+        raise SystemExit("hub/setup_class.py creates local accounts: run it as root (sudo)")
+    exchange = state / "exchange"
+    exchange.mkdir(parents=True, exist_ok=True)
+    exchange.chmod(0o777)
+    for path in (Path(sys.executable).resolve(), ROOT / ".venv" / "bin", exchange):
+        _reachable(path)
+    for i, name in enumerate(users):
+        user = _account(name)
+        home = Path(user.pw_dir)
+        home.mkdir(exist_ok=True)
+        os.chown(home, user.pw_uid, user.pw_gid)
+        home.chmod(0o700)                                    # nobody else reads a user's files
+        config = home / ".jupyter"
+        config.mkdir(exist_ok=True)
+        if i == 0:                                           # the instructor
+            course = home / "course"
+            for source in sorted((ROOT / "notebooks" / "assignments").glob("a*.ipynb")):
+                folder = course / "source" / source.stem.split("_")[0]
+                folder.mkdir(parents=True, exist_ok=True)
+                shutil.copy(source, folder / source.name)
+            (config / "nbgrader_config.py").write_text(grade.config_text(course))
+            _copy_cache(home / ".cache" / "ph451-autoencoders", user)
+        else:
+            (config / "jupyter_server_config.json").write_text(json.dumps(
+                {"ServerApp": {"jpserver_extensions": {"nbgrader.server_extensions.formgrader": False}}}))
+        _give(config, user)
+        if i == 0:
+            _give(home / "course", user)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 4:
+        raise SystemExit(__doc__.split("\n\n")[1])
+    setup(Path(sys.argv[1]), sys.argv[2:])

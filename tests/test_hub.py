@@ -1,0 +1,283 @@
+"""The course's JupyterHub for a class, in a real browser, offline (`make hub-test`, as root).
+
+One instructor and two students, real local accounts (hub/setup_class.py), the hub of
+hub/jupyterhub_config.py on 127.0.0.1, Debian's Chromium through playwright:
+1. the instructor logs in and releases a1 (nbgrader's command line, as the instructor);
+2. each student logs in and fetches a1 from the Assignments tab; one pastes the worked solutions
+   into the exercise cells (saved as JupyterLab saves, through the contents API), the other
+   leaves the notebook untouched; both submit from the Assignments tab;
+3. the instructor collects and autogrades; the gradebook holds every auto-graded point for the
+   first student and none for the second;
+4. a student cannot reach another student's server or files, nor the instructor's course folder.
+Screenshots of each step go to build/screenshots/hub-*.png.
+"""
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import grade
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "build" / "screenshots"
+CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
+INSTRUCTOR, STUDENTS = "ph451-instructor", ["ph451-student1", "ph451-student2"]
+ASSIGNMENT = "a1"
+NOTEBOOK = grade.ASSIGNMENTS[ASSIGNMENT].name
+
+pytestmark = pytest.mark.hub
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _remove_accounts() -> None:
+    for name in [INSTRUCTOR, *STUDENTS]:
+        subprocess.run(["pkill", "-u", name], capture_output=True)
+        subprocess.run(["userdel", "--remove", name], capture_output=True)
+
+
+def _as_user(name: str, command: str, env: dict) -> subprocess.CompletedProcess:
+    """Run ``command`` in bash as the local account ``name``, with the hub's environment."""
+    home = f"/home/{name}"
+    user_env = [f"{k}={v}" for k, v in {
+        "HOME": home, "USER": name, "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "JUPYTER_CONFIG_PATH": str(ROOT / "hub"), "COURSE_HEADLESS": "1",
+        "COURSE_HUB_EXCHANGE": env["COURSE_HUB_EXCHANGE"],
+        "COURSE_DATA_DIR": str(ROOT / "data"),
+        "COURSE_CACHE_DIR": f"{home}/.cache/ph451-autoencoders"}.items()]
+    return subprocess.run(["runuser", "-u", name, "--", "env", "-i", *user_env, "bash", "-c",
+                           f"cd ~ && {command}"], capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def hub():
+    if os.geteuid() != 0:
+        pytest.skip("the hub test creates local accounts: run it as root (make hub-test)")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (it installs Debian's chromium)")
+    _remove_accounts()
+    state = Path(tempfile.mkdtemp(prefix="course-hub-"))
+    sys.path.insert(0, str(ROOT / "hub"))
+    import setup_class
+
+    setup_class.setup(state, [INSTRUCTOR, *STUDENTS])
+    env = {**os.environ, "COURSE_HUB_STATE": str(state), "COURSE_HUB_EXCHANGE": str(state / "exchange"),
+           "COURSE_HUB_USERS": " ".join([INSTRUCTOR, *STUDENTS]),
+           "COURSE_HUB_PORT": str(_free_port()), "COURSE_HUB_API_PORT": str(_free_port()),
+           "COURSE_HUB_PROXY_PORT": str(_free_port()),
+           "COURSE_HUB_PASSWORD": secrets.token_urlsafe(12),
+           "COURSE_HUB_ADMIN_PASSWORD": secrets.token_urlsafe(32)}
+    log = open(state / "hub.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(ROOT / "hub" / "jupyterhub_config.py")],
+                            cwd=state, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{env['COURSE_HUB_PORT']}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{url}/hub/api", timeout=1)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    pytest.fail(f"jupyterhub exited: {(state / 'hub.log').read_text()[-3000:]}")
+                time.sleep(0.5)
+        else:
+            pytest.fail("jupyterhub did not start within 60 s")
+        yield url, env, state
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)            # the hub stops every server and the proxy
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+        if os.environ.get("COURSE_KEEP_HUB_LOG"):
+            shutil.copy(state / "hub.log", SHOTS / "hub.log")
+        _remove_accounts()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()
+
+
+def _offline(page) -> list:
+    """Block every request to another host; returns the list of blocked URLs."""
+    blocked = []
+
+    def route(r):
+        if r.request.url.startswith("http://127.0.0.1:"):
+            return r.continue_()
+        blocked.append(r.request.url)
+        return r.abort()
+
+    page.route("**/*", route)
+    return blocked
+
+
+def _log_in(browser, url: str, name: str, password: str):
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    blocked = _offline(page)
+    page.goto(f"{url}/hub/login")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", password)
+    page.click("input[type=submit], button[type=submit]")
+    page.wait_for_url(re.compile(rf".*/user/{name}/lab.*"), timeout=120_000)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").wait_for(timeout=60_000)
+    return context, page, blocked
+
+
+def _assignments_tab(page) -> None:
+    page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
+    page.locator(".lm-Menu-itemLabel", has_text="Assignment List").click()
+    page.locator("#released_assignments_list").wait_for(timeout=30_000)
+
+
+def _api(page, url: str, name: str, path: str, method: str = "GET", body=None):
+    """A request to a user's Jupyter server with this browser's session, as the lab makes it."""
+    xsrf = next((c["value"] for c in page.context.cookies() if c["name"] == "_xsrf"), "")
+    return page.request.fetch(f"{url}/user/{name}/api/contents/{path}", method=method,
+                              headers={"X-XSRFToken": xsrf, "Content-Type": "application/json"},
+                              data=json.dumps(body) if body is not None else None)
+
+
+def test_a_class_releases_fetches_submits_and_is_graded(hub, browser):
+    url, env, state = hub
+    pages = {}
+
+    # 1. The instructor logs in (the lab with its Nbgrader menu) and releases a1.
+    context, page, blocked = _log_in(browser, url, INSTRUCTOR, env["COURSE_HUB_ADMIN_PASSWORD"])
+    pages[INSTRUCTOR] = (context, page, blocked)
+    page.screenshot(path=SHOTS / "hub-1-instructor-lab.png")
+    students = " && ".join(f"nbgrader db student add {s}" for s in STUDENTS)
+    released = _as_user(INSTRUCTOR, f"cd course && {students} && nbgrader generate_assignment "
+                        f"{ASSIGNMENT} && nbgrader release_assignment {ASSIGNMENT}", env)
+    assert released.returncode == 0, released.stdout + released.stderr
+    assert "Released as: ph451-autoencoders a1" in released.stderr + released.stdout
+
+    # 2. Each student logs in and fetches a1 from the Assignments tab.
+    for student in STUDENTS:
+        context, page, blocked = _log_in(browser, url, student, env["COURSE_HUB_PASSWORD"])
+        pages[student] = (context, page, blocked)
+        _assignments_tab(page)
+        row = page.locator("#released_assignments_list .list_item", has_text=ASSIGNMENT)
+        row.locator("button", has_text="Fetch").click()
+        page.locator("#fetched_assignments_list .list_item", has_text=ASSIGNMENT).first.wait_for(timeout=60_000)
+        page.screenshot(path=SHOTS / f"hub-2-{student}-fetched.png")
+        listing = _api(page, url, student, ASSIGNMENT)
+        assert listing.status == 200 and NOTEBOOK in listing.text(), listing.text()[:500]
+
+    # ... the first pastes the worked solutions into the exercise cells and saves; both submit.
+    first = pages[STUDENTS[0]][1]
+    fetched = _api(first, url, STUDENTS[0], f"{ASSIGNMENT}/{NOTEBOOK}").json()["content"]
+    solved = grade.submission(fetched, nbformat.read(grade.ASSIGNMENTS[ASSIGNMENT], as_version=4),
+                              "solved", ASSIGNMENT)
+    saved = _api(first, url, STUDENTS[0], f"{ASSIGNMENT}/{NOTEBOOK}", "PUT",
+                 {"type": "notebook", "format": "json", "content": solved})
+    assert saved.status == 200, saved.text()[:500]
+    for student in STUDENTS:
+        page = pages[student][1]
+        page.reload()
+        page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").wait_for(timeout=60_000)
+        _assignments_tab(page)
+        page.locator("#fetched_assignments_list .list_item", has_text=ASSIGNMENT).first.wait_for(timeout=30_000)
+        page.locator("#fetched_assignments_list button", has_text="Submit").first.click()
+        page.locator("#submitted_assignments_list .list_item", has_text=ASSIGNMENT).first.wait_for(timeout=60_000)
+        page.screenshot(path=SHOTS / f"hub-3-{student}-submitted.png")
+
+    # 3. The instructor collects and autogrades; the gradebook has the points.
+    graded = _as_user(INSTRUCTOR, f"cd course && nbgrader collect {ASSIGNMENT} && "
+                      f"nbgrader autograde {ASSIGNMENT} && nbgrader export --to grades.csv", env)
+    assert graded.returncode == 0, graded.stdout[-3000:] + graded.stderr[-3000:]
+    auto_points = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
+                   for c in nbformat.read(grade.ASSIGNMENTS[ASSIGNMENT], as_version=4).cells
+                   if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"}
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:////home/{INSTRUCTOR}/course/gradebook.db",
+                   course_id="ph451-autoencoders") as gb:
+        scores = {s: {g.name: g.score for nb in gb.find_submission(ASSIGNMENT, s).notebooks
+                      for g in nb.grades if g.name in auto_points} for s in STUDENTS}
+    assert scores[STUDENTS[0]] == auto_points, "the solved submission gets every auto-graded point"
+    assert set(scores[STUDENTS[1]].values()) == {0}, "the untouched submission gets none"
+    page = pages[INSTRUCTOR][1]
+    page.goto(f"{url}/user/{INSTRUCTOR}/formgrader/manage_submissions/{ASSIGNMENT}")
+    page.get_by_text(STUDENTS[0]).first.wait_for(timeout=60_000)
+    page.screenshot(path=SHOTS / "hub-4-instructor-gradebook.png")
+    text = page.locator("body").inner_text()
+    assert str(float(sum(auto_points.values()))) in text or str(sum(auto_points.values())) in text
+
+    # 4. A student cannot reach another student's files or the instructor's course folder.
+    page = pages[STUDENTS[0]][1]
+    other = page.request.get(f"{url}/user/{STUDENTS[1]}/api/contents/{ASSIGNMENT}", max_redirects=0)
+    assert other.status in (302, 403, 404), f"{other.status}: another student's server answered"
+    up = _api(page, url, STUDENTS[0], f"..%2F{INSTRUCTOR}%2Fcourse")
+    assert up.status in (403, 404), f"{up.status}: the student's server left its home"
+    for path in (f"/home/{STUDENTS[1]}/{ASSIGNMENT}/{NOTEBOOK}", f"/home/{INSTRUCTOR}/course/source/{ASSIGNMENT}/{NOTEBOOK}"):
+        peek = _as_user(STUDENTS[0], f"cat {path}", env)
+        assert peek.returncode != 0 and "Permission denied" in peek.stderr, path
+    page.goto(f"{url}/user/{STUDENTS[1]}/lab")
+    page.wait_for_load_state()
+    page.screenshot(path=SHOTS / "hub-5-student-denied.png")
+    for name, (context, _, blocked) in pages.items():
+        assert not blocked, f"{name}'s lab tried to reach the network: {blocked[:5]}"
+        context.close()
+
+
+def test_make_hub_prints_the_address_and_accounts_and_stops_cleanly():
+    """`make hub` (hub/start.py): the address and every account with its password on standard
+    output, then JupyterHub in the foreground; Ctrl-C (SIGINT) stops the hub and the proxy."""
+    if os.geteuid() != 0:
+        pytest.skip("make hub creates local accounts: run it as root")
+    _remove_accounts()
+    state = Path(tempfile.mkdtemp(prefix="course-hub-"))
+    port = _free_port()
+    env = {**os.environ, "COURSE_HUB_STATE": str(state), "COURSE_HUB_PORT": str(port),
+           "COURSE_HUB_API_PORT": str(_free_port()), "COURSE_HUB_PROXY_PORT": str(_free_port()),
+           "COURSE_HUB_USERS": " ".join([INSTRUCTOR, *STUDENTS])}
+    proc = subprocess.Popen([sys.executable, str(ROOT / "hub" / "start.py")], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    lines = []
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if "JupyterHub is now running" in line:
+                break
+        text = "".join(lines)
+        assert f"http://127.0.0.1:{port}/" in text
+        assert re.search(rf"instructor \(admin, formgrader\): {INSTRUCTOR}  password \S{{32,}}", text)
+        assert re.search(rf"students: {', '.join(STUDENTS)}  password \S{{8,}}", text)
+        assert urllib.request.urlopen(f"http://127.0.0.1:{port}/hub/api", timeout=5).status == 200
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0, "Ctrl-C stops the hub cleanly"
+        proxy = subprocess.run(["pgrep", "-f", f"configurable-http-proxy.*{port}"], capture_output=True)
+        assert proxy.returncode == 1, "the proxy stopped with the hub"
+        with pytest.raises(OSError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/hub/api", timeout=2)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        _remove_accounts()
+        shutil.rmtree(state, ignore_errors=True)
