@@ -4,7 +4,9 @@ Usage: python scripts/bench.py notebooks/01_*.ipynb ...   (writes build/bench.md
        python scripts/bench.py --warm notebooks/*.ipynb   (make warm: fill the checkpoint cache)
 
 Benchmark: every notebook runs twice against an empty temporary checkpoint cache: cold (wall_s,
-everything trained) and then warm (warm_s, everything loaded). Each notebook reports its key
+everything trained) and then warm (warm_s, everything loaded), with the kernel's peak resident
+memory and CPU time of each run (kernel_peak_mb, kernel_cpu_s; *_warm): what one student running
+the notebook costs a shared server (README, "Teaching a class"). Each notebook reports its key
 numbers with course_utils.report.report(); this script collects them through
 $COURSE_METRICS_FILE and sets them beside the targets of the issues.
 With --warm, each notebook runs once against the course's own cache (.cache/ or
@@ -16,8 +18,10 @@ from __future__ import annotations
 import json
 import operator
 import os
+import resource
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -77,19 +81,49 @@ FOLDER_TARGETS = {
 }
 
 
+def _children_rss_mb() -> float:
+    """Resident memory of this process's children (the kernel), in MB, from /proc."""
+    total, me = 0, str(os.getpid())
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() == me:
+            total += int(fields.get("VmRSS", "0 kB").split()[0])
+    return total / 1024
+
+
 def run(path: Path, metrics_file: Path) -> tuple[float, str | None]:
-    """Execute one notebook in a fresh kernel; returns (wall seconds, error or None)."""
+    """Execute one notebook in a fresh kernel; returns (wall seconds, error or None). The kernel's
+    peak memory and CPU time go to ``run.resources`` (MB, s): what one student costs a server."""
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=1200, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     os.environ["COURSE_METRICS_FILE"] = str(metrics_file)
+    peak, done = [0.0], threading.Event()
+
+    def sample():
+        while not done.wait(0.5):
+            peak[0] = max(peak[0], _children_rss_mb())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
+    sampler.start()
     try:
         client.execute()
         error = None
     except Exception as exc:  # report the failure in the table, keep benchmarking the rest
         error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:120]}"
-    return time.perf_counter() - start, error
+    wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run.resources = (peak[0], (cpu_after.ru_utime - cpu_before.ru_utime)
+                     + (cpu_after.ru_stime - cpu_before.ru_stime))
+    return wall, error
 
 
 def read_metrics(metrics_file: Path) -> dict[str, dict[str, float]]:
@@ -166,9 +200,13 @@ def main(paths: list[str]) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             metrics_file = Path(tmp) / "metrics.jsonl"
             wall, error = run(p, metrics_file)
+            cold_mb, cold_cpu_s = run.resources
             metrics = {k: v for m in read_metrics(metrics_file).values() for k, v in m.items()}
             warm_wall, warm_error = run(p, Path(tmp) / "warm.jsonl")
+            warm_mb, warm_cpu_s = run.resources
         metrics["wall_s"], metrics["warm_s"] = wall, warm_wall
+        metrics.update(kernel_peak_mb=cold_mb, kernel_cpu_s=cold_cpu_s,
+                       kernel_peak_mb_warm=warm_mb, kernel_cpu_s_warm=warm_cpu_s)
         error = error or (f"warm run: {warm_error}" if warm_error else None)
         targets = {**FOLDER_TARGETS.get(p.parent.name, {}), **TARGETS.get(p.stem, {})}
         cells = []

@@ -14,7 +14,19 @@ def test_repo2docker_finds_the_environment_and_post_build_at_the_top():
     assert not (ROOT / "binder").exists() and not (ROOT / ".binder").exists(), \
         "a binder/ folder would make repo2docker ignore the top-level environment.yml"
     assert (ROOT / "environment.yml").is_file()
-    assert os.access(ROOT / "postBuild", os.X_OK), "repo2docker runs postBuild only if executable"
+    for script in ("postBuild", "start"):
+        assert os.access(ROOT / script, os.X_OK), f"repo2docker runs {script} only if executable"
+
+
+def test_start_puts_the_data_outside_home_in_a_conda_image_and_runs_the_command():
+    env = {"PATH": os.environ["PATH"], "CONDA_DIR": "/srv/conda"}
+    out = subprocess.run(["./start", "sh", "-c", "echo $COURSE_DATA_DIR"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "/srv/conda/share/ph451-autoencoders/data"
+    del env["CONDA_DIR"]
+    out = subprocess.run(["./start", "sh", "-c", "echo ${COURSE_DATA_DIR:-default}"], cwd=ROOT,
+                         env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "default", "outside repo2docker the course's own default (data/) holds"
 
 
 def test_post_build_prepares_data_jets_and_lab_settings_and_is_idempotent():

@@ -15,7 +15,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from servers import free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "build" / "site"
@@ -34,12 +34,6 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]
 
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +105,7 @@ def site_server():
 def jupyter_lab(tmp_path):
     """JupyterLab on a free 127.0.0.1 port, random token, temporary settings, serving a copy of
     notebook 01; always shut down."""
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     settings = tmp_path / "settings"
     for plugin, values in {  # no autosave, every cell in the DOM (no windowing); the news
             # prompt is off through the course's overrides (jupyterlab-settings/overrides.json), tested below
@@ -133,16 +127,7 @@ def jupyter_lab(tmp_path):
         stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=1)
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    pytest.fail(f"jupyter lab exited: {(tmp_path / 'lab.log').read_text()[-2000:]}")
-                time.sleep(0.5)
-        else:
-            pytest.fail("jupyter lab did not start within 60 s")
+        wait_until_up(f"{url}/api/status?token={token}", proc, tmp_path / "lab.log", "jupyter lab")
         yield url, token
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

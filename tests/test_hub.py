@@ -18,17 +18,16 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
 import grade
 import nbformat
 import pytest
+from servers import free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "build" / "screenshots"
@@ -38,12 +37,6 @@ ASSIGNMENT = "a1"
 NOTEBOOK = grade.ASSIGNMENTS[ASSIGNMENT].name
 
 pytestmark = pytest.mark.hub
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _remove_accounts() -> None:
@@ -79,8 +72,8 @@ def hub():
     setup_class.setup(state, [INSTRUCTOR, *STUDENTS])
     env = {**os.environ, "COURSE_HUB_STATE": str(state), "COURSE_HUB_EXCHANGE": str(state / "exchange"),
            "COURSE_HUB_USERS": " ".join([INSTRUCTOR, *STUDENTS]),
-           "COURSE_HUB_PORT": str(_free_port()), "COURSE_HUB_API_PORT": str(_free_port()),
-           "COURSE_HUB_PROXY_PORT": str(_free_port()),
+           "COURSE_HUB_PORT": str(free_port()), "COURSE_HUB_API_PORT": str(free_port()),
+           "COURSE_HUB_PROXY_PORT": str(free_port()),
            "COURSE_HUB_PASSWORD": secrets.token_urlsafe(12),
            "COURSE_HUB_ADMIN_PASSWORD": secrets.token_urlsafe(32)}
     log = open(state / "hub.log", "w")
@@ -88,16 +81,7 @@ def hub():
                             cwd=state, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{env['COURSE_HUB_PORT']}"
     try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{url}/hub/api", timeout=1)
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    pytest.fail(f"jupyterhub exited: {(state / 'hub.log').read_text()[-3000:]}")
-                time.sleep(0.5)
-        else:
-            pytest.fail("jupyterhub did not start within 60 s")
+        wait_until_up(f"{url}/hub/api", proc, state / "hub.log", "jupyterhub")
         yield url, env, state
     finally:
         os.killpg(proc.pid, signal.SIGTERM)            # the hub stops every server and the proxy
@@ -253,9 +237,9 @@ def test_make_hub_prints_the_address_and_accounts_and_stops_cleanly():
         pytest.skip("make hub creates local accounts: run it as root")
     _remove_accounts()
     state = Path(tempfile.mkdtemp(prefix="course-hub-"))
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "COURSE_HUB_STATE": str(state), "COURSE_HUB_PORT": str(port),
-           "COURSE_HUB_API_PORT": str(_free_port()), "COURSE_HUB_PROXY_PORT": str(_free_port()),
+           "COURSE_HUB_API_PORT": str(free_port()), "COURSE_HUB_PROXY_PORT": str(free_port()),
            "COURSE_HUB_USERS": " ".join([INSTRUCTOR, *STUDENTS])}
     proc = subprocess.Popen([sys.executable, str(ROOT / "hub" / "start.py")], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
