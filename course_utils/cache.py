@@ -17,7 +17,9 @@ Names such as ``data="fashion-mnist train"`` are kept in the metadata for people
 key. Weights are written atomically (temporary file, then rename) and read with
 ``torch.load(weights_only=True)``, which never runs pickled code. A SHA-256 of the weight file is
 kept beside it; a corrupted, truncated or mismatched file gives a warning and the model is trained
-again. To train again on purpose, pass ``retrain=True``. Introduced in notebook 02.
+again. To train again on purpose, pass ``retrain=True``. A class can share one warm cache
+read-only (``$COURSE_SHARED_CACHE_DIR``, :func:`course_utils.config.shared_cache_dir`): it is
+looked in after your own, and what you train is stored in your own. Introduced in notebook 02.
 """
 
 from __future__ import annotations
@@ -169,10 +171,16 @@ def _train_or_load(name: str, build: Callable[[], nn.Module], train: Callable, k
                "torch": ".".join(torch.__version__.split("+")[0].split(".")[:2])}
         key_seconds = time.perf_counter() - start
         weights, meta_path = _paths(name, key, cache_dir)
-        history = None if retrain else _try_load(model, weights, meta_path, key)
+        history, where = None, "the cache"
+        if not retrain:
+            history = _try_load(model, weights, meta_path, key)
+            shared = config.shared_cache_dir() if cache_dir is None else None
+            if history is None and shared is not None:     # the class's cache: read, never written
+                history = _try_load(model, *_paths(name, key, shared), key)
+                where = "the class's shared cache"
         if history is not None:
             if verbose:
-                print(f"Loaded {name} from the cache (trained earlier in {history.seconds:.0f} s; "
+                print(f"Loaded {name} from {where} (trained earlier in {history.seconds:.0f} s; "
                       f"key {key_seconds * 1000:.0f} ms). To train it again: retrain=True.")
             return model.to(device).eval(), history
         history = train(model.to(device))

@@ -30,6 +30,14 @@ def cache_dir() -> Path:
     return Path(os.environ.get("COURSE_CACHE_DIR") or REPO_ROOT / ".cache")
 
 
+def shared_cache_dir() -> Path | None:
+    """A class's read-only checkpoint cache, ``$COURSE_SHARED_CACHE_DIR`` (unset: none): looked
+    in after your own cache, never written (on the course's JupyterHub, the instructor's warm
+    cache). Introduced in notebook 02."""
+    shared = os.environ.get("COURSE_SHARED_CACHE_DIR")
+    return Path(shared) if shared else None
+
+
 @arguments
 def get_device(prefer: str | None = None) -> torch.device:
     """The fastest available device: CUDA, then Apple MPS, then CPU.

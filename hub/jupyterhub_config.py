@@ -24,6 +24,9 @@ from pathlib import Path
 c = get_config()  # noqa: F821 (JupyterHub's config loader defines it)
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from course_utils import config  # noqa: E402
+
 BIN = Path(sys.executable).parent                       # the course environment's bin/
 STATE = Path(os.environ.get("COURSE_HUB_STATE", ROOT / "build" / "hub"))
 USERS = os.environ.get("COURSE_HUB_USERS", "instructor student1 student2").split()
@@ -60,4 +63,7 @@ c.Spawner.environment = {
     "COURSE_HUB_EXCHANGE": str(STATE / "exchange"),
     "COURSE_DATA_DIR": str(ROOT / "data"),                      # shared, read-only for students
     "COURSE_CACHE_DIR": lambda spawner: f"{_home(spawner)}/.cache/ph451-autoencoders",
+    # The course's warm cache (make warm), read by everyone, written by nobody: students and the
+    # autograder load the notebooks' models instead of training them again per person.
+    "COURSE_SHARED_CACHE_DIR": str(config.cache_dir()),
 }

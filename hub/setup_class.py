@@ -7,9 +7,10 @@ Usage: python hub/setup_class.py STATE instructor student1 student2 ...
   permissions of the course folders inside it);
 - the instructor's course folder ~/course with every assignment of notebooks/assignments/ in
   source/, and ~/.jupyter/nbgrader_config.py pointing nbgrader at it (the same settings as
-  `make grade`: scripts/grade.py), and a copy of the course's checkpoint cache for grading;
+  `make grade`: scripts/grade.py);
 - for students, the formgrader server extension switched off (they have no course to grade);
-- the course environment reachable by every account (its Python may sit under /root).
+- the course environment reachable by every account (its Python may sit under /root), and the
+  course's checkpoint cache, which every user reads as the class's shared cache (make warm).
 """
 
 from __future__ import annotations
@@ -52,24 +53,14 @@ def _reachable(path: Path) -> None:
             folder.chmod(mode | 0o001)
 
 
-def _copy_cache(to: Path, user: pwd.struct_passwd) -> None:
-    """The course's checkpoint cache (``make warm`` fills it, 64 MB) for the instructor, so that
-    autograding loads the models the notebooks trained instead of training them again per
-    submission. Students keep their own cache: what they train is theirs."""
-    source = config.cache_dir()
-    if source.is_dir():
-        shutil.copytree(source, to, dirs_exist_ok=True)
-        for p in [to.parent, *to.parent.rglob("*")]:
-            os.chown(p, user.pw_uid, user.pw_gid)
-
-
 def setup(state: Path, users: list[str]) -> None:
     if os.geteuid() != 0:
         raise SystemExit("hub/setup_class.py creates local accounts: run it as root (sudo)")
     exchange = state / "exchange"
     exchange.mkdir(parents=True, exist_ok=True)
     exchange.chmod(0o777)
-    for path in (Path(sys.executable).resolve(), ROOT / ".venv" / "bin", exchange):
+    config.cache_dir().mkdir(parents=True, exist_ok=True)
+    for path in (Path(sys.executable).resolve(), ROOT / ".venv" / "bin", exchange, config.cache_dir()):
         _reachable(path)
     for i, name in enumerate(users):
         user = _account(name)
@@ -77,20 +68,19 @@ def setup(state: Path, users: list[str]) -> None:
         home.mkdir(exist_ok=True)
         os.chown(home, user.pw_uid, user.pw_gid)
         home.chmod(0o700)                                    # nobody else reads a user's files
-        config = home / ".jupyter"
-        config.mkdir(exist_ok=True)
+        settings = home / ".jupyter"
+        settings.mkdir(exist_ok=True)
         if i == 0:                                           # the instructor
             course = home / "course"
             for source in sorted((ROOT / "notebooks" / "assignments").glob("a*.ipynb")):
                 folder = course / "source" / source.stem.split("_")[0]
                 folder.mkdir(parents=True, exist_ok=True)
                 shutil.copy(source, folder / source.name)
-            (config / "nbgrader_config.py").write_text(grade.config_text(course))
-            _copy_cache(home / ".cache" / "ph451-autoencoders", user)
+            (settings / "nbgrader_config.py").write_text(grade.config_text(course))
         else:
-            (config / "jupyter_server_config.json").write_text(json.dumps(
+            (settings / "jupyter_server_config.json").write_text(json.dumps(
                 {"ServerApp": {"jpserver_extensions": {"nbgrader.server_extensions.formgrader": False}}}))
-        _give(config, user)
+        _give(settings, user)
         if i == 0:
             _give(home / "course", user)
 

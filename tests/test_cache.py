@@ -316,3 +316,24 @@ def test_a_model_with_a_scalar_parameter_is_cached_and_its_value_keyed(tmp_path,
     for start in (0.0, 0.0, 0.5):
         _get(tmp_path, build=lambda start=start: WithNoiseScale(start))
     assert len(calls) == 2
+
+
+def test_a_class_shares_a_read_only_cache_and_stores_in_its_own(tmp_path, monkeypatch, capsys):
+    """On a hub: the instructor's warm cache is read (never written); a student's own training
+    goes to the student's own cache; a damaged shared file is not trusted."""
+    shared, own = tmp_path / "shared", tmp_path / "own"
+    calls = _count_trainings(monkeypatch)
+    cache.fit_or_load("lin", lambda: LinearAutoencoder(784, 4), X, cache_dir=shared, **FIT)
+    shared_files = sorted(p.name for p in shared.iterdir())
+    monkeypatch.setenv("COURSE_SHARED_CACHE_DIR", str(shared))
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(own))
+    cache.fit_or_load("lin", lambda: LinearAutoencoder(784, 4), X, **{**FIT, "verbose": True})
+    assert len(calls) == 1 and "from the class's shared cache" in capsys.readouterr().out
+    cache.fit_or_load("lin", lambda: LinearAutoencoder(784, 8), X, **FIT)     # a student's own
+    assert len(calls) == 2 and len(list(own.glob("*.pt"))) == 1
+    assert sorted(p.name for p in shared.iterdir()) == shared_files, "the shared cache is read only"
+    (weights,) = shared.glob("*.pt")
+    weights.write_bytes(b"not a checkpoint")
+    with pytest.warns(cache.CacheWarning, match="Training again"):
+        cache.fit_or_load("lin", lambda: LinearAutoencoder(784, 4), X, **FIT)
+    assert len(calls) == 3 and weights.read_bytes() == b"not a checkpoint"

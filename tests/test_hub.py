@@ -29,6 +29,8 @@ import nbformat
 import pytest
 from servers import free_port, wait_until_up
 
+from course_utils import config
+
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "build" / "screenshots"
 CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
@@ -53,7 +55,8 @@ def _as_user(name: str, command: str, env: dict) -> subprocess.CompletedProcess:
         "JUPYTER_CONFIG_PATH": str(ROOT / "hub"), "COURSE_HEADLESS": "1",
         "COURSE_HUB_EXCHANGE": env["COURSE_HUB_EXCHANGE"],
         "COURSE_DATA_DIR": str(ROOT / "data"),
-        "COURSE_CACHE_DIR": f"{home}/.cache/ph451-autoencoders"}.items()]
+        "COURSE_CACHE_DIR": f"{home}/.cache/ph451-autoencoders",
+        "COURSE_SHARED_CACHE_DIR": str(config.cache_dir())}.items()]
     return subprocess.run(["runuser", "-u", name, "--", "env", "-i", *user_env, "bash", "-c",
                            f"cd ~ && {command}"], capture_output=True, text=True, timeout=600)
 
