@@ -95,3 +95,16 @@ def knn_accuracy(z_fit: torch.Tensor, y_fit: torch.Tensor, z_eval: torch.Tensor,
     knn = KNeighborsClassifier(n_neighbors=k).fit(z_fit.detach().cpu().numpy(), y_fit.cpu().numpy())
     return float(knn.score(z_eval.detach().cpu().numpy(), y_eval.cpu().numpy()))
 
+
+
+@arguments
+def rank_correlation(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Spearman's rank correlation of two 1-D tensors of the same length (no tie correction).
+    Introduced in notebook 07."""
+    for name, t in (("a", a), ("b", b)):
+        if t.dim() != 1:
+            raise ValueError(f"{name} must be 1-D, got shape {tuple(t.shape)}")
+    if len(a) != len(b) or len(a) < 2:
+        raise ValueError(f"a and b need the same length (at least 2), got {len(a)} and {len(b)}")
+    ranks = torch.stack([a.argsort().argsort().double(), b.argsort().argsort().double()])
+    return torch.corrcoef(ranks)[0, 1].item()

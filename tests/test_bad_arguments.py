@@ -159,6 +159,7 @@ EXAMPLES = {
     "plot.sequence_rows.rows": lambda: {"a": torch.rand(3, 10, 1), "b": torch.rand(3, 10, 1)},
     "train.map_batches.tensors": lambda: IMAGES,
     "train.map_batches.model": lambda: models.ConvAutoencoder(4),
+    "metrics.rank_correlation.a": lambda: torch.rand(10), "metrics.rank_correlation.b": lambda: torch.rand(10),
     "constituents": lambda: JETS, "preprocessed": lambda: JETS, "extent": lambda: 0.8,
     "jets.pixelate.size": lambda: 28, "jets.images.size": lambda: 28,
     "signal_efficiency": lambda: 0.5, "background_efficiency": lambda: 0.1,

@@ -92,3 +92,14 @@ def test_knn_accuracy():
         metrics.knn_accuracy(torch.rand(4, 1, 2, 2), y, z, y)
     with pytest.raises(ValueError, match="same code size"):
         metrics.knn_accuracy(z, y, torch.rand(4, 3), y)
+
+
+def test_rank_correlation_matches_scipy():
+    from scipy.stats import spearmanr
+
+    g = torch.Generator().manual_seed(4)
+    a = torch.randn(200, generator=g)
+    b = a + 0.7 * torch.randn(200, generator=g)
+    assert metrics.rank_correlation(a, b) == pytest.approx(spearmanr(a, b).statistic, abs=1e-9)
+    with pytest.raises(ValueError, match="same length"):
+        metrics.rank_correlation(a, b[:5])
