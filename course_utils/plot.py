@@ -187,3 +187,27 @@ def sequence_rows(rows: Mapping[str, torch.Tensor], n: int = 6, channel: int = 0
     axes[0, 0].legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+@arguments
+def average_jets(named: Mapping[str, torch.Tensor], size: float = 3.2) -> plt.Figure:
+    """The average of each set of jet images ``(N, 1, H, W)`` (pixels in per cent of the jet's
+    pT, :func:`course_utils.jets.images`), side by side on one log scale, e.g.
+    ``{"QCD": x_qcd, "top": x_top}``. Introduced in notebook 08."""
+    if not isinstance(named, Mapping) or not named:
+        raise TypeError("named must be a non-empty dict {label: jet images}")
+    _positive_size(size)
+    means = {}
+    for label, x in named.items():
+        x = as_float_tensor(x, f"named[{label!r}]", ndim=4).detach().cpu()
+        if x.shape[1] != 1 or (x < 0).any():
+            raise ValueError(f"named[{label!r}] must be jet images (N, 1, H, W) with pixels >= 0 "
+                             f"(per cent of the jet's pT, from jets.images), got shape "
+                             f"{tuple(x.shape)}, smallest pixel {x.min().item():.3g}")
+        means[label] = x.mean(0)[0]
+    fig, axes = plt.subplots(1, len(means), figsize=(size * len(means) + 0.8, size), squeeze=False)
+    for ax, (label, mean_image) in zip(axes[0], means.items()):
+        shown = ax.imshow(mean_image.clamp(min=1e-3).log10().numpy(), cmap="magma", vmin=-3, vmax=1.5)
+        ax.set(title=f"average {label} jet", xticks=[], yticks=[])
+    fig.colorbar(shown, ax=axes[0].tolist(), label="log10(% of pT)")
+    return fig

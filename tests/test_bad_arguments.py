@@ -156,6 +156,7 @@ EXAMPLES = {
                                                                 progress=False)),
     "checks.check_threshold_value.threshold": lambda: 0.5,
     "plot.tile.size": lambda: 28,
+    "plot.average_jets.named": lambda: {"QCD": torch.rand(3, 1, 28, 28) * 10},
     "plot.sequence_rows.rows": lambda: {"a": torch.rand(3, 10, 1), "b": torch.rand(3, 10, 1)},
     "train.map_batches.tensors": lambda: IMAGES,
     "train.map_batches.model": lambda: models.ConvAutoencoder(4),

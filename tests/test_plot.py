@@ -31,6 +31,20 @@ def test_reconstruction_rows_and_clipping(images):
     assert shown.min() >= 0.0 and shown.max() <= 1.0
 
 
+def test_average_jets_log_scale_and_bad_images():
+    x = torch.zeros(4, 1, 28, 28)
+    x[:, 0, 14, 14] = 100.0                                   # every jet: all pT in one pixel
+    fig = plot.average_jets({"QCD": x, "top": x / 2})
+    shown = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title() for ax in shown] == ["average QCD jet", "average top jet"]
+    assert shown[0].images[0].get_array()[14, 14] == pytest.approx(2.0)          # log10(100)
+    assert shown[1].images[0].get_array()[0, 0] == pytest.approx(-3.0)          # empty: clipped
+    with pytest.raises(ValueError, match="jet images"):
+        plot.average_jets({"QCD": -x})
+    with pytest.raises(TypeError, match="non-empty dict"):
+        plot.average_jets({})
+
+
 def test_loss_curves():
     h = History(train_loss=[3.0, 2.0, 1.0], val_loss=[3.5, 2.5, 1.5])
     fig = plot.loss_curves({"a": h, "b": History(train_loss=[1.0, 0.5])})
