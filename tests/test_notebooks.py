@@ -1,4 +1,4 @@
-"""Static checks of the committed notebooks (nbval executes them separately)."""
+"""Static checks of the committed notebooks (`make notebooks` executes them separately)."""
 
 import json
 import re
