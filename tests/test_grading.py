@@ -1,6 +1,6 @@
 """Grading as an instructor grades: nbgrader's generate_assignment, autograde and export with a
-gradebook database, on three submissions per assignment (scripts/grade.py). Slow (about 8
-minutes for the four assignments, warm cache): `make grade-test`, part of `make test`.
+gradebook database, on three submissions per assignment (scripts/grade.py). Slow (about 5
+minutes for the four assignments, warm cache, two at a time): `make grade-test`, part of `make test`.
 """
 
 import grade
