@@ -96,7 +96,6 @@ def knn_accuracy(z_fit: torch.Tensor, y_fit: torch.Tensor, z_eval: torch.Tensor,
     return float(knn.score(z_eval.detach().cpu().numpy(), y_eval.cpu().numpy()))
 
 
-
 @arguments
 def rank_correlation(a: torch.Tensor, b: torch.Tensor) -> float:
     """Spearman's rank correlation of two 1-D tensors of the same length (no tie correction).
