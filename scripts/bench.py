@@ -140,6 +140,26 @@ def fmt(value: float) -> str:
     return f"{value:.5g}" if abs(value) < 1000 else f"{value:.0f}"
 
 
+def machine_speed(steps: int = 40) -> float:
+    """Seconds for a fixed workload: 40 training steps of notebook 03's conv AE on batches of 128
+    (2 CPU threads). The same VM type has run the notebooks up to 1.6 times slower on some days
+    than on others; this figure, printed beside the notebook times, says which kind of day it was."""
+    import torch
+
+    from course_utils import models
+
+    torch.manual_seed(0)
+    model, x = models.ConvAutoencoder(32), torch.rand(128, 1, 28, 28)
+    optimizer = torch.optim.Adam(model.parameters())
+    start = time.perf_counter()
+    for _ in range(steps):
+        loss = (model(x) - x).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return time.perf_counter() - start
+
+
 def widget_latency(repeats: int = 5) -> tuple[list[str], bool]:
     """Median time of each widget callback (figure computed and rendered to PNG, as the widget
     does), with the models the demos use; the weights do not change the cost. Target: 200 ms."""
@@ -194,6 +214,8 @@ def main(paths: list[str]) -> int:
     out = ROOT / "build"
     out.mkdir(exist_ok=True)
     rows, failed = [], False
+    speed = machine_speed()
+    print(f"machine speed: {speed:.2f} s for the reference workload", flush=True)
     cache = tempfile.TemporaryDirectory(prefix="bench-cache-")
     os.environ["COURSE_CACHE_DIR"] = cache.name  # cold means cold: nothing from .cache/
     for p in map(Path, paths):
@@ -233,7 +255,9 @@ def main(paths: list[str]) -> int:
         "# Benchmark", "",
         f"Each notebook executed headless in a fresh kernel on {cores} CPU cores "
         f"({time.strftime('%Y-%m-%d %H:%M')}): wall_s cold (empty checkpoint cache), "
-        "warm_s with the cache that cold run filled.", "",
+        "warm_s with the cache that cold run filled. "
+        f"Reference workload (machine_speed: 40 training steps of 03's conv AE) before the "
+        f"notebooks: {speed:.2f} s; compare it before comparing times of two runs.", "",
         "| notebook | wall s | key numbers (target) |", "|---|---|---|", *rows, "",
         "## Widget callbacks", "",
         "Median of 5 calls: figure computed and rendered to PNG, as the widget redraws it.", "",
