@@ -9,7 +9,6 @@ LABSET := $(VENV)/share/jupyter/lab/settings/overrides.json
 CHP    := $(VENV)/share/course-hub/node_modules/.bin/configurable-http-proxy
 LAB_ARGS ?=
 ROOT_ARG := $(if $(filter 0,$(shell id -u)),--allow-root)  # Jupyter refuses root without it
-NBVAL  := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 --durations=0  # every cell's time in the log
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 ASSIGNMENTS := $(sort $(wildcard notebooks/assignments/*.ipynb))
 SLIDES    := $(wildcard slides/*.ipynb)
@@ -77,14 +76,14 @@ unit: setup
 
 # Every notebook and assignment once, as its nbgrader student version: each stub fails its check
 # with feedback, the worked solution pasted back passes it (and the hidden tests); every other
-# cell runs as in the source. Then the deck under nbval, last: it loads the models the notebooks
-# have just stored in the cache. Each notebook's key numbers go to build/metrics/nbval.jsonl
-# for `make repeat`.
+# cell runs as in the source. Then the deck, last, executed once for the slides and the site
+# (an error in any cell fails the step): it loads the models the notebooks have just stored in
+# the cache. Each notebook's key numbers go to build/metrics/notebooks.jsonl for `make repeat`.
 notebooks: setup
-	@mkdir -p build/metrics && rm -f build/metrics/nbval.jsonl
-	COURSE_HEADLESS=1 COURSE_METRICS_FILE=$(CURDIR)/build/metrics/nbval.jsonl \
+	@mkdir -p build/metrics && rm -f build/metrics/notebooks.jsonl
+	COURSE_HEADLESS=1 COURSE_METRICS_FILE=$(CURDIR)/build/metrics/notebooks.jsonl \
 	  $(BIN)/python -m pytest tests/test_homework.py -m student --durations=0
-	COURSE_HEADLESS=1 $(BIN)/python -m pytest $(NBVAL) $(SLIDES)
+	COURSE_HEADLESS=1 $(BIN)/python scripts/export.py slides --out build/slides
 
 # Same seed, same machine, same numbers: notebook 07 again cold, 01 and 07 warm (after notebooks).
 repeat: setup

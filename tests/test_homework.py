@@ -5,7 +5,7 @@ the first exercise as a student would, then, for each exercise, the stub as gene
 must fail with a friendly message) and the instructor's solution pasted back (its check, with
 the hidden tests of the source, must pass). This is the one run of each notebook and assignment
 in `make test` (`make notebooks`; cold on a fresh clone): with the solutions pasted back, every
-cell of the source notebook runs, so a second run of the sources under nbval would repeat it.
+cell of the source notebook runs, so a second run of the sources (under nbval, say) would repeat it.
 """
 
 import copy

@@ -1,7 +1,7 @@
 """Same seed, same machine: a notebook's key numbers (its ``report(...)``) do not change between
 two cold runs, nor between training and loading from the checkpoint cache.
 
-`make notebooks` records every notebook's numbers (build/metrics/nbval.jsonl; on a fresh clone
+`make notebooks` records every notebook's numbers (build/metrics/notebooks.jsonl; on a fresh clone
 that run is cold). This test runs two cheap notebooks again with the course cache that run filled
 (warm: everything loaded), and the cheapest one also with an empty cache (cold: everything trained
 again), and compares them exactly with the recorded numbers. One cold repeat is enough to catch a
@@ -15,7 +15,7 @@ import bench
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-NBVAL_METRICS = ROOT / "build" / "metrics" / "nbval.jsonl"
+NOTEBOOK_METRICS = ROOT / "build" / "metrics" / "notebooks.jsonl"
 WARM = ["07_anomaly_detection", "01_pca_linear_autoencoder"]
 COLD = ["07_anomaly_detection"]  # the cheapest cold (about 90 s on two cores)
 
@@ -23,8 +23,8 @@ COLD = ["07_anomaly_detection"]  # the cheapest cold (about 90 s on two cores)
 @pytest.mark.repeat
 @pytest.mark.parametrize("stem", WARM)
 def test_key_numbers_repeat_cold_and_warm(stem, tmp_path, monkeypatch):
-    recorded = bench.read_metrics(NBVAL_METRICS).get(stem)
-    assert recorded, f"no numbers of {stem} in {NBVAL_METRICS}: run `make notebooks` first"
+    recorded = bench.read_metrics(NOTEBOOK_METRICS).get(stem)
+    assert recorded, f"no numbers of {stem} in {NOTEBOOK_METRICS}: run `make notebooks` first"
     path = ROOT / "notebooks" / f"{stem}.ipynb"
     monkeypatch.setenv("COURSE_HEADLESS", "1")
 

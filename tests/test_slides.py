@@ -94,7 +94,7 @@ class _Sections(HTMLParser):
 
 
 def test_export_has_one_slide_per_heading_no_empty_slide_and_no_cdn():
-    html = export.slides_html(execute=False)
+    html = export.slides_html(execute="no")
     parser = _Sections()
     parser.feed(html)
     assert len(parser.slides) == len(_slides())
