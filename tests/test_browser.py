@@ -29,6 +29,7 @@ from servers import free_port, wait_until_up
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "build" / "site"
 SHOTS = ROOT / "build" / "screenshots"
+DECK = ROOT / "slides" / "autoencoders_lecture.ipynb"
 CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]
@@ -104,7 +105,7 @@ def site_server():
 @pytest.fixture
 def jupyter_lab(tmp_path):
     """JupyterLab on a free 127.0.0.1 port, random token, temporary settings, serving a copy of
-    notebook 01; always shut down."""
+    notebook 01 and the deck; always shut down."""
     port, token = free_port(), secrets.token_hex(16)
     settings = tmp_path / "settings"
     for plugin, values in {  # no autosave, every cell in the DOM (no windowing); the news
@@ -115,8 +116,9 @@ def jupyter_lab(tmp_path):
         (settings / "@jupyterlab" / folder).mkdir(parents=True, exist_ok=True)
         (settings / "@jupyterlab" / folder / f"{name}.jupyterlab-settings").write_text(values)
     work = tmp_path / "course"  # a copy: running the notebook must not touch the committed one
-    (work / "notebooks").mkdir(parents=True)
-    shutil.copy(ROOT / "notebooks" / "01_pca_linear_autoencoder.ipynb", work / "notebooks")
+    for folder, name in [("notebooks", "01_pca_linear_autoencoder.ipynb"), ("slides", DECK.name)]:
+        (work / folder).mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / folder / name, work / folder)
     env = {k: v for k, v in os.environ.items() if k != "COURSE_HEADLESS"}  # real widgets
     env["JUPYTER_CONFIG_DIR"] = str(tmp_path / "config")
     log = open(tmp_path / "lab.log", "w")
@@ -195,6 +197,67 @@ def test_jupyterlab_runs_notebook_01_and_the_k_slider_redraws(browser, jupyter_l
 
 # ----------------------------------------------------------------------------------- slides
 
+# Where the text of the slide on screen lies, in CSS pixels: every text node's boxes (code lines
+# too, so a code line that runs off its editor counts even where the editor clips it), except
+# prompts and MathJax's invisible copy of each formula for screen readers.
+_TEXT_EXTENT = """() => {
+  const present = document.querySelectorAll('.reveal .slides section.present');
+  const slide = present[present.length - 1];
+  const walker = document.createTreeWalker(slide, NodeFilter.SHOW_TEXT), range = document.createRange();
+  let left = Infinity, right = -Infinity, text = '';
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (!node.textContent.trim() || node.parentElement.closest('.jp-InputPrompt, .MJX_Assistive_MathML')) continue;
+    range.selectNodeContents(node);
+    for (const box of range.getClientRects()) {
+      if (box.width === 0) continue;
+      left = Math.min(left, box.left);
+      if (box.right > right) { right = box.right; text = node.textContent.trim().slice(0, 50); }
+    }
+  }
+  const heading = slide.querySelector('h1, h2');
+  return {heading: heading ? heading.textContent.replace('\u00b6', '') : '', left, right, text,
+          width: document.documentElement.clientWidth};
+}"""
+
+
+def _slides_off_screen(page, n_slides: int, shots: str) -> list[str]:
+    """Step through a reveal.js deck with the arrow key; the slides whose text leaves the screen."""
+    off = []
+    for i in range(n_slides):
+        if i:
+            page.keyboard.press("ArrowRight")
+            page.wait_for_timeout(1000)  # the slide transition
+        where = page.evaluate(_TEXT_EXTENT)
+        if where["left"] < 0 or where["right"] > where["width"]:
+            off.append(f"{where['heading']!r}: text from x = {where['left']:.0f} to {where['right']:.0f} "
+                       f"on a {where['width']}-pixel screen (widest: {where['text']!r})")
+        if i < 2:
+            page.screenshot(path=SHOTS / f"{shots}-{i + 1}.png")
+    return off
+
+
+def test_the_deck_presented_with_rise_fits_the_screen_offline(browser, jupyter_lab):
+    """The lecturer presents the deck live with RISE (Alt+R in JupyterLab opens the /rise/ page
+    below in a panel, then full screen), on a laptop and on a 1024 x 768 projector: no slide's
+    text, prose or demo code, may run off the screen, and nothing may come from the network.
+    (With the slide size fixed at 90 % in the deck's metadata, reveal.js scaled every slide past
+    both edges; RISE's default theme loaded Google Fonts.)"""
+    url, token = jupyter_lab
+    deck = json.loads(DECK.read_text())
+    n_slides = sum(c["metadata"].get("slideshow", {}).get("slide_type") == "slide" for c in deck["cells"])
+    off = []
+    for width, height in [(1280, 800), (1024, 768)]:
+        with opened(browser) as tab:
+            page = tab.page
+            page.set_viewport_size({"width": width, "height": height})
+            page.goto(f"{url}/rise/slides/{DECK.name}?token={token}")
+            page.locator(".reveal .slides section.present").first.wait_for(timeout=60_000)
+            page.wait_for_timeout(2000)  # RISE lays the cells out after reveal.js starts
+            off += _slides_off_screen(page, n_slides, f"rise-{width}")
+            assert not tab.external, f"RISE tried to reach the network: {tab.external[:5]}"
+    assert not off, "slides run off the screen under RISE:\n" + "\n".join(off)
+
 
 def test_exported_slides_navigate_without_errors(browser, site_server):
     with opened(browser) as tab:
@@ -217,6 +280,11 @@ def test_exported_slides_navigate_without_errors(browser, site_server):
         page.screenshot(path=SHOTS / "slides-4.png")
         images = page.locator(".reveal .slides > section.present img")
         assert images.count() >= 1, "a demo slide shows its figure"
+        page.set_viewport_size({"width": 1024, "height": 768})  # a lecture-hall projector
+        page.goto(f"{site_server}/slides/index.html#/0")
+        page.wait_for_timeout(1000)
+        off = _slides_off_screen(page, total, "slides-1024")
+        assert not off, "exported slides run off a 1024-pixel screen:\n" + "\n".join(off)
         tab.assert_offline_and_clean("the deck")
 
 
