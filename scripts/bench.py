@@ -142,8 +142,8 @@ def fmt(value: float) -> str:
 
 def machine_speed(steps: int = 40) -> float:
     """Seconds for a fixed workload: 40 training steps of notebook 03's conv AE on batches of 128
-    (2 CPU threads). The same VM type has run the notebooks up to 1.6 times slower on some days
-    than on others; this figure, printed beside the notebook times, says which kind of day it was."""
+    (2 CPU threads). The same VM type has run the notebooks about 1.4 times slower on one day than
+    on the next; this figure, printed beside the notebook times, says which kind of day it was."""
     import torch
 
     from course_utils import models

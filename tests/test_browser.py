@@ -221,6 +221,12 @@ _TEXT_EXTENT = """() => {
 }"""
 
 
+def _deck_slides() -> int:
+    """How many slides the deck has (cells that start a slide)."""
+    cells = json.loads(DECK.read_text())["cells"]
+    return sum(c["metadata"].get("slideshow", {}).get("slide_type") == "slide" for c in cells)
+
+
 def _slides_off_screen(page, n_slides: int, shots: str) -> list[str]:
     """Step through a reveal.js deck with the arrow key; the slides whose text leaves the screen."""
     off = []
@@ -244,8 +250,7 @@ def test_the_deck_presented_with_rise_fits_the_screen_offline(browser, jupyter_l
     (With the slide size fixed at 90 % in the deck's metadata, reveal.js scaled every slide past
     both edges; RISE's default theme loaded Google Fonts.)"""
     url, token = jupyter_lab
-    deck = json.loads(DECK.read_text())
-    n_slides = sum(c["metadata"].get("slideshow", {}).get("slide_type") == "slide" for c in deck["cells"])
+    n_slides = _deck_slides()
     off = []
     for width, height in [(1280, 800), (1024, 768)]:
         with opened(browser) as tab:
@@ -265,9 +270,7 @@ def test_exported_slides_navigate_without_errors(browser, site_server):
         page.goto(f"{site_server}/slides/index.html")
         page.locator(".reveal.ready").wait_for(timeout=30_000)  # reveal.js is loaded by require.js
         total = page.locator(".reveal .slides > section").count()
-        deck = json.loads((ROOT / "slides" / "autoencoders_lecture.ipynb").read_text())
-        expected = sum(c["metadata"].get("slideshow", {}).get("slide_type") == "slide" for c in deck["cells"])
-        assert total == expected
+        assert total == _deck_slides()
         first = page.locator(".reveal .slides > section.present").inner_text()
         page.screenshot(path=SHOTS / "slides-1.png")
         page.keyboard.press("ArrowRight")
