@@ -66,23 +66,34 @@ def _config(exporter: str, prefix: str = "") -> Config:
     return config
 
 
+def executed_copy(source: Path, execute, reuse: bool = True) -> nbformat.NotebookNode:
+    """``execute()``'s notebook, kept in build/executed/ under ``source``'s name; with ``reuse``,
+    a copy newer than ``source`` is read instead of executing again."""
+    done = EXECUTED / source.name
+    if reuse and done.exists() and done.stat().st_mtime > source.stat().st_mtime:
+        return nbformat.read(done, as_version=4)
+    nb = execute()
+    EXECUTED.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, done)
+    return nb
+
+
+def _execute_deck() -> nbformat.NotebookNode:
+    nb = nbformat.read(DECK, as_version=4)
+    os.environ.setdefault("COURSE_HEADLESS", "1")
+    ExecutePreprocessor(timeout=1200, kernel_name="python3").preprocess(
+        nb, {"metadata": {"path": str(DECK.parent)}})
+    return nb
+
+
 def deck_notebook(execute: str = "fresh") -> nbformat.NotebookNode:
     """The deck: executed now ("fresh"; the copy in build/executed/ is updated), the executed copy
     if it is newer than the deck ("reuse", else executed now), or as it is on disk ("no")."""
     if execute not in ("fresh", "reuse", "no"):
         raise ValueError(f'execute must be "fresh", "reuse" or "no", not {execute!r}')
-    done = EXECUTED / DECK.name
     if execute == "no":
         return nbformat.read(DECK, as_version=4)
-    if execute == "reuse" and done.exists() and done.stat().st_mtime > DECK.stat().st_mtime:
-        return nbformat.read(done, as_version=4)
-    nb = nbformat.read(DECK, as_version=4)
-    os.environ.setdefault("COURSE_HEADLESS", "1")
-    ExecutePreprocessor(timeout=1200, kernel_name="python3").preprocess(
-        nb, {"metadata": {"path": str(DECK.parent)}})
-    EXECUTED.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, done)
-    return nb
+    return executed_copy(DECK, _execute_deck, reuse=execute == "reuse")
 
 
 def slides_html(execute: str = "fresh") -> str:
@@ -122,14 +133,10 @@ def execute_until_first_exercise(nb: nbformat.NotebookNode, path: Path) -> nbfor
 
 
 def executed_student_version(source: Path, student: Path) -> nbformat.NotebookNode:
-    """The student version of ``source`` executed up to its first exercise (cached in build/executed)."""
-    done = EXECUTED / source.name
-    if done.exists() and done.stat().st_mtime > source.stat().st_mtime:  # student = f(source)
-        return nbformat.read(done, as_version=4)
-    nb = execute_until_first_exercise(nbformat.read(student, as_version=4), source)
-    EXECUTED.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, done)
-    return nb
+    """The student version of ``source`` executed up to its first exercise (cached in build/executed;
+    the student version is a function of ``source``, so the copy is fresh if newer than it)."""
+    return executed_copy(source, lambda: execute_until_first_exercise(
+        nbformat.read(student, as_version=4), source))
 
 
 def summary(nb: nbformat.NotebookNode) -> dict[str, str | list[str]]:

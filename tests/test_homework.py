@@ -9,17 +9,15 @@ cell of the source notebook runs, so a second run of the sources (under nbval, s
 """
 
 import copy
-from pathlib import Path
 
 import homework
 import nbformat
 import pytest
+from export import EXECUTED  # the executed copies the site reuses
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-ROOT = Path(__file__).resolve().parent.parent
 SOURCES = homework.sources()
-EXECUTED = ROOT / "build" / "executed"
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_METRICS = ROOT / "build" / "metrics" / "notebooks.jsonl"
 WARM = ["07_anomaly_detection", "01_pca_linear_autoencoder"]
-COLD = ["07_anomaly_detection"]  # the cheapest cold (about 90 s on two cores)
+COLD = ["07_anomaly_detection"]  # the cheapest cold (40 to 90 s on two cores)
 
 
 @pytest.mark.repeat
