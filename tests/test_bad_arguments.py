@@ -155,6 +155,8 @@ EXAMPLES = {
     "cache.train_or_load.train": lambda: (lambda m: train.fit(m, IMAGES.flatten(1), epochs=1,
                                                                 progress=False)),
     "checks.check_threshold_value.threshold": lambda: 0.5,
+    "checks.check_working_point.threshold": lambda: 0.5,
+    "background_val_scores": lambda: torch.rand(20), "is_signal": lambda: torch.arange(20) % 2 == 0,
     "plot.tile.size": lambda: 28,
     "plot.average_jets.named": lambda: {"QCD": torch.rand(3, 1, 28, 28) * 10},
     "plot.sequence_rows.rows": lambda: {"a": torch.rand(3, 10, 1), "b": torch.rand(3, 10, 1)},
@@ -170,7 +172,7 @@ EXAMPLES = {
 }
 # Functions whose first argument is the student's answer (a function): a wrong answer is valid.
 for _name, _fn in inspect.getmembers(checks, inspect.isfunction):
-    if _name.startswith("check_") and _fn.__module__ == checks.__name__:
+    if _name.startswith("check_") and _fn.__module__.startswith(checks.__name__ + "."):
         first = next(iter(inspect.signature(_fn).parameters.values()))
         if "Callable" in str(first.annotation):
             EXAMPLES.setdefault(f"checks.{_name}.{first.name}", lambda: _answer)
@@ -192,13 +194,19 @@ BAD = {
 }
 
 
+def _defined_in(obj, module) -> bool:
+    """Defined in ``module``, or in a module of the package ``module`` (checks.nb05_denoising)."""
+    where = getattr(obj, "__module__", None) or ""
+    return where == module.__name__ or where.startswith(module.__name__ + ".")
+
+
 def public_callables():
     """Every public function of every module, and every public method of its public classes."""
     found = []
     for module in MODULES:
         short = module.__name__.split(".")[-1]
         for name, obj in vars(module).items():
-            if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
+            if name.startswith("_") or not _defined_in(obj, module):
                 continue
             if inspect.isfunction(obj):
                 found.append((f"{short}.{name}", obj, None))

@@ -3,7 +3,7 @@ from copy import deepcopy
 import pytest
 import torch
 
-from course_utils import checks
+from course_utils import anomaly, checks
 from course_utils.models import PCA, LinearAutoencoder, MLPAutoencoder
 
 
@@ -64,7 +64,26 @@ def test_reparameterize_weights():
             new.encoder.bias.copy_(model.encoder.bias)
         return new
 
+    def fresh(model, A):  # another valid form: a new model, the inverse through a solve
+        new = LinearAutoencoder(784, model.latent_dim)
+        state = model.state_dict()
+        state["encoder.weight"], state["encoder.bias"] = A @ state["encoder.weight"], A @ state["encoder.bias"]
+        state["decoder.weight"] = torch.linalg.solve(A.T, state["decoder.weight"].T).T
+        new.load_state_dict(state)
+        return new
+
+    def doubled(model, A):  # ignores A: encoder and its bias times 2, decoder halved
+        new = deepcopy(model)
+        with torch.no_grad():
+            new.encoder.weight.mul_(2), new.encoder.bias.mul_(2), new.decoder.weight.div_(2)
+        return new
+
     checks.check_reparameterize_weights(good, model, x)
+    checks.check_reparameterize_weights(fresh, model, x)
+    with pytest.raises(checks.ExerciseFeedback, match=r"2 x W_e, whatever A is\nHint: use the matrix"):
+        checks.check_reparameterize_weights(doubled, model, x)
+    with pytest.raises(checks.ExerciseFeedback, match="not a linear autoencoder of the same sizes"):
+        checks.check_reparameterize_weights(lambda m, A: LinearAutoencoder(784, 3), model, x)
     with pytest.raises(checks.ExerciseFeedback, match="bias"):
         checks.check_reparameterize_weights(forgot_bias, model, x)
     with pytest.raises(checks.ExerciseFeedback, match="returned the model you were given"):
@@ -123,6 +142,13 @@ def test_encode():
 
     checks.check_encode(good, model, x)
     checks.check_encode(lambda m, x: m.eval().encoder(x).detach(), model, x)  # another valid form
+
+    def encoder_eval(model, x):  # another valid form: only the encoder in evaluation mode
+        model.encoder.eval()
+        with torch.no_grad():
+            return model.encoder(x)
+
+    checks.check_encode(encoder_eval, model, x)
     with pytest.raises(checks.ExerciseFeedback, match="training mode"):
         checks.check_encode(forgot_eval, model, x)
     with pytest.raises(checks.ExerciseFeedback,
@@ -143,7 +169,9 @@ def test_conv_exercises():
         checks.check_conv_parameters(lambda ci, co, k: co * k * k + co)
     checks.check_upsample(lambda ci, co: torch.nn.ConvTranspose2d(ci, co, 3, 2, 1, output_padding=1))
     checks.check_upsample(lambda ci, co: torch.nn.Sequential(  # another valid form
-        torch.nn.ConvTranspose2d(ci, co, 4, 2, 1), torch.nn.ReLU()))
+        torch.nn.ConvTranspose2d(ci, co, (3, 3), stride=2, padding=1, output_padding=1), torch.nn.ReLU()))
+    with pytest.raises(checks.ExerciseFeedback, match="kernel size 4x4; the exercise asks for 3x3"):
+        checks.check_upsample(lambda ci, co: torch.nn.ConvTranspose2d(ci, co, 4, 2, 1))  # 14 x 14 too
     with pytest.raises(checks.ExerciseFeedback, match="without a transposed convolution"):
         checks.check_upsample(lambda ci, co: torch.nn.Sequential(
             torch.nn.Upsample(scale_factor=2), torch.nn.Conv2d(ci, co, 3, padding=1)))
@@ -159,14 +187,26 @@ def test_sequence_exercises():
     with pytest.raises(checks.ExerciseFeedback, match="left"):
         checks.check_shift_right(lambda x: torch.cat([x[:, 1:], torch.zeros_like(x[:, :1])], 1))
     checks.check_gru_parameters(lambda i, h: 3 * (h * i + h * h + 2 * h))
+    checks.check_gru_parameters(lambda i, h: 3 * h * (i + h + 2))  # another valid form
     with pytest.raises(checks.ExerciseFeedback, match="two bias vectors"):
         checks.check_gru_parameters(lambda i, h: 3 * (h * i + h * h))
+    with pytest.raises(checks.ExerciseFeedback, match=r"(?s)Cho et al.*keeps two.*bias_ih.*bias_hh"):
+        checks.check_gru_parameters(lambda i, h: 3 * (h * i + h * h + h))  # one bias per gate
+    for wrong in (lambda i, h: 3 * (h * i + h * h + h), lambda i, h: 4 * (h * i + h * h + 2 * h),
+                  lambda i, h: 0):  # every hint leaves the counting to the student
+        with pytest.raises(checks.ExerciseFeedback) as info:
+            checks.check_gru_parameters(wrong)
+        assert "2*hidden" not in str(info.value) and "3 x" not in str(info.value)
 
 
 def test_denoising_exercises():
     from course_utils import metrics, noise
 
     checks.check_psnr(lambda x, y: metrics.psnr(x, y))
+    per_image = lambda x, y: 10 * torch.log10(1 / ((x - y) ** 2).flatten(1).mean(1))  # noqa: E731
+    checks.check_psnr(lambda x, y: per_image(x, y).mean())  # the mean of per-image PSNRs: allowed
+    with pytest.raises(checks.ExerciseFeedback, match="you return 4 numbers"):
+        checks.check_psnr(per_image)
     with pytest.raises(checks.ExerciseFeedback, match="log10"):
         checks.check_psnr(lambda x, y: (10 * torch.log(1 / ((x - y) ** 2).mean())).item())
     x = torch.rand(64, 1, 28, 28)
@@ -174,6 +214,10 @@ def test_denoising_exercises():
     checks.check_training_pair(  # another valid form: its own generator, seeded
         lambda x, s, seed: ((x + s * torch.randn(x.shape, generator=torch.Generator().manual_seed(seed)))
                             .clamp(0, 1), x), x)
+    with pytest.raises(checks.ExerciseFeedback, match="(?s)at sigma = 0.1 .* use the sigma you are given"):
+        checks.check_training_pair(lambda x, s, seed: (noise.gaussian_noise(x, 0.3, seed=seed), x), x)
+    with pytest.raises(checks.ExerciseFeedback, match="at sigma = 0.5"):
+        checks.check_training_pair(lambda x, s, seed: (noise.gaussian_noise(x, min(s, 0.3), seed=seed), x), x)
     with pytest.raises(checks.ExerciseFeedback, match="same seed give different noise"):
         checks.check_training_pair(lambda x, s, seed: (noise.gaussian_noise(x, s), x), x)
     with pytest.raises(checks.ExerciseFeedback, match="different seed gives the same noise"):
@@ -197,7 +241,10 @@ def test_denoising_exercises():
 
 
 def test_vae_exercises():
-    checks.check_discrete_kl(lambda p, q: (p * torch.log(p / q)).sum())
+    checks.check_discrete_kl(lambda p, q: torch.where(p > 0, p * torch.log(p / q), 0.0).sum())
+    checks.check_discrete_kl(lambda p, q: torch.special.xlogy(p, p / q).sum())  # another valid form
+    with pytest.raises(checks.ExerciseFeedback, match=r"(?s)for P = \[0.5, 0.5, 0.0\] you return nan.*P\(i\) = 0"):
+        checks.check_discrete_kl(lambda p, q: (p * torch.log(p / q)).sum())  # 0 * log 0 = nan
     with pytest.raises(checks.ExerciseFeedback, match=r"KL\(Q \|\| P\)"):
         checks.check_discrete_kl(lambda p, q: (q * torch.log(q / p)).sum())
     checks.check_gaussian_kl(lambda mu, lv: -0.5 * (1 + lv - mu**2 - lv.exp()).sum(dim=1))
@@ -211,8 +258,12 @@ def test_vae_exercises():
         checks.check_reparameterize(lambda mu, lv: torch.normal(mu, torch.exp(0.5 * lv)))
     with pytest.raises(checks.ExerciseFeedback, match="gradients"):
         checks.check_reparameterize(lambda mu, lv: mu + torch.exp(0.5 * lv).detach() * torch.randn_like(mu))
-    with pytest.raises(checks.ExerciseFeedback, match="exp\\(logvar / 2\\)"):
+    with pytest.raises(checks.ExerciseFeedback, match="(?s)standard deviation 0.25; expected 0.5.*log of the variance"):
         checks.check_reparameterize(lambda mu, lv: mu + torch.exp(lv) * torch.randn_like(mu))
+    with pytest.raises(checks.ExerciseFeedback, match="mean -?0.00; expected mu = 3"):
+        checks.check_reparameterize(lambda mu, lv: torch.exp(0.5 * lv) * torch.randn_like(mu) + 0 * mu)
+    with pytest.raises(checks.ExerciseFeedback, match="gradients of z are not those"):  # right numbers, wrong path
+        checks.check_reparameterize(lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn_like(mu) + 0.01 * (lv - lv.detach()))
     with pytest.raises(checks.ExerciseFeedback, match="no gradient"):
         checks.check_reparameterize(lambda mu, lv: torch.normal(mu.detach(), torch.exp(0.5 * lv.detach())))
 
@@ -382,3 +433,105 @@ def test_assignment_3_checks():
         checks.check_auroc_value(1 - auroc, test, labels)
     with pytest.raises(checks.ExerciseFeedback, match="not a percentage"):
         checks.check_auroc_value(100 * auroc, test, labels)
+
+
+def test_jet_exercises():
+    from course_utils import jets
+
+    def mass(c, squared=False, phi=True):
+        pt, eta, angle = c[..., 0].double(), c[..., 1].double(), c[..., 2].double()
+        angle = angle if phi else torch.zeros_like(angle)
+        p = torch.stack([pt * torch.cos(angle), pt * torch.sin(angle), pt * torch.sinh(eta)], -1).sum(1)
+        m2 = (pt * torch.cosh(eta)).sum(1) ** 2 - (p ** 2).sum(-1)
+        return m2.clamp(min=0) if squared else m2.clamp(min=0).sqrt()
+
+    checks.check_jet_mass(mass)
+    checks.check_jet_mass(lambda c: mass(c).float())  # another valid form: single precision
+    with pytest.raises(checks.ExerciseFeedback, match="mass squared"):
+        checks.check_jet_mass(lambda c: mass(c, squared=True))
+    with pytest.raises(checks.ExerciseFeedback, match="use every direction"):
+        checks.check_jet_mass(lambda c: mass(c, phi=False))
+
+    checks.check_pixelate(jets.pixelate)
+    checks.check_pixelate(lambda c, size, extent: jets.pixelate(c, size, extent).double())  # float64
+    with pytest.raises(checks.ExerciseFeedback, match="sum to 1, not 100"):
+        checks.check_pixelate(lambda c, size, extent: jets.pixelate(c, size, extent) / 100)
+    with pytest.raises(checks.ExerciseFeedback, match="swapped"):
+        checks.check_pixelate(lambda c, size, extent: jets.pixelate(c, size, extent).transpose(2, 3))
+    with pytest.raises(checks.ExerciseFeedback, match="upside down"):
+        checks.check_pixelate(lambda c, size, extent: jets.pixelate(c, size, extent).flip(2))
+
+    def improvement(threshold, signal, background, cut=torch.gt):
+        eps_s, eps_b = cut(signal, threshold).double().mean(), cut(background, threshold).double().mean()
+        return (eps_s / eps_b.sqrt()).item()
+
+    checks.check_improvement_at(improvement)
+    checks.check_improvement_at(lambda t, s, b: jets.significance_improvement(  # another valid form
+        (s > t).float().mean().item(), (b > t).float().mean().item()))
+    with pytest.raises(checks.ExerciseFeedback, match=r"strictly above the threshold \(>\)"):
+        checks.check_improvement_at(lambda t, s, b: improvement(t, s, b, cut=torch.ge))
+    with pytest.raises(checks.ExerciseFeedback, match="square root"):
+        checks.check_improvement_at(lambda t, s, b: ((s > t).float().mean() / (b > t).float().mean()).item())
+    with pytest.raises(checks.ExerciseFeedback, match="swapped"):
+        checks.check_improvement_at(lambda t, s, b: improvement(t, b, s))
+
+
+# Words of the anomaly notebooks that a physicist cutting on jets should not read in assignment 4.
+NOT_JET_WORDS = ("image", "anomal", "normal", "test_fpr", "test_tpr", "false-positive", "true-positive")
+
+
+def _jet_feedback(check, *args) -> str:
+    with pytest.raises(checks.ExerciseFeedback) as info:
+        check(*args)
+    message = str(info.value)
+    prose = message.replace("anomaly.reconstruction_error", "").lower()  # a function's name is code
+    assert not [w for w in NOT_JET_WORDS if w in prose], message
+    return message
+
+
+def test_assignment_4_checks(capsys):
+    from course_utils.jets import JetAutoencoder
+
+    model = JetAutoencoder(latent_dim=4, channels=(4, 8)).eval()
+    x = 20 * torch.rand(30, 1, 28, 28, generator=torch.Generator().manual_seed(4))
+    scores = anomaly.reconstruction_error(model, x)
+    checks.check_jet_scores(scores, model, x)
+    checks.check_jet_scores(scores.double(), model, x)  # another valid form: float64
+    assert "mean over the pixels" in _jet_feedback(checks.check_jet_scores, scores / 784, model, x)
+    assert "one number per jet" in _jet_feedback(checks.check_jet_scores, scores[:5], model, x)
+
+    g = torch.Generator().manual_seed(1)
+    val, background = torch.randn(2000, generator=g), torch.randn(1000, generator=g)
+    signal = torch.randn(500, generator=g) + 1.0
+    test_scores, is_signal = torch.cat([background, signal]), torch.arange(1500) >= 1000
+    threshold = torch.quantile(val, 0.9).item()
+    eps_b = (background > threshold).float().mean().item()
+    eps_s = (signal > threshold).float().mean().item()
+
+    def working_point(t=threshold, b=eps_b, s=eps_s):
+        return checks.check_working_point(t, b, s, val, test_scores, is_signal, 0.1)
+
+    working_point()
+    working_point(torch.tensor(threshold), torch.tensor(eps_b), torch.tensor(eps_s))  # tensors too
+    assert "epsilon_B" in capsys.readouterr().out
+    message = _jet_feedback(working_point, torch.quantile(background, 0.9).item())
+    assert "TEST scores" in message and "validation background jets" in message
+    message = _jet_feedback(working_point, torch.quantile(val, 0.1).item())
+    assert "keeps 90.0% of the validation background jets" in message and "ABOVE" in message
+    assert "eps_b = " in _jet_feedback(working_point, threshold, eps_s)
+    assert "signal efficiency (eps_s)" in _jet_feedback(working_point, threshold, eps_s)
+    assert "eps_s = " in _jet_feedback(working_point, threshold, eps_b, eps_b)
+    assert "1 - the signal efficiency" in _jet_feedback(working_point, threshold, eps_b, 1 - eps_s)
+    assert "eps_b is not set yet" in _jet_feedback(working_point, threshold, None)
+
+    from sklearn.metrics import roc_auc_score
+    auroc = roc_auc_score(is_signal, test_scores)
+    checks.check_signal_auroc(auroc, test_scores, is_signal)
+    assert "is_signal (True for the signal jets)" in _jet_feedback(
+        checks.check_signal_auroc, 1 - auroc, test_scores, is_signal)
+    assert "not a percentage" in _jet_feedback(checks.check_signal_auroc, 100 * auroc, test_scores, is_signal)
+
+    checks.check_improvement_value(eps_s / eps_b ** 0.5, eps_s, eps_b)
+    checks.check_improvement_value(torch.tensor(eps_s) / torch.tensor(eps_b).sqrt(), eps_s, eps_b)
+    assert "square root" in _jet_feedback(checks.check_improvement_value, eps_s / eps_b, eps_s, eps_b)
+    assert "expected" in _jet_feedback(checks.check_improvement_value, eps_b / eps_s ** 0.5, eps_s, eps_b)

@@ -1,0 +1,89 @@
+"""Checks of assignment 2 (the beta-VAE)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from ..vae import kl_divergence as gaussian_kl
+from ._feedback import _call, _checked, _fail, _given, _ok
+
+
+@_checked
+def check_beta_vae_loss(beta_vae_loss: Callable) -> None:
+    """Assignment 2: summed BCE per image plus beta times the KL, averaged over the batch."""
+    g = torch.Generator().manual_seed(12)
+    x = torch.rand(8, 1, 28, 28, generator=g)
+    x_hat = torch.rand(8, 1, 28, 28, generator=g) * 0.98 + 0.01
+    mu, logvar = torch.randn(8, 4, generator=g), torch.randn(8, 4, generator=g)
+    bce = torch.nn.functional.binary_cross_entropy(x_hat, x, reduction="sum") / 8
+    kl = gaussian_kl(mu, logvar).mean()
+    for beta in (0.5, 1.0, 4.0):
+        got = float(_call(beta_vae_loss, (x_hat, mu, logvar), x, beta))
+        want = (bce + beta * kl).item()
+        if abs(got - want) < 1e-3 * abs(want):
+            continue
+        if abs(got - (bce / 784 + beta * kl).item()) < 1e-3 * abs(want):
+            _fail(f"with beta = {beta} you return {got:.2f}, expected {want:.2f}",
+                  "sum the cross-entropy over the pixels (reduction='sum') and divide by the "
+                  "batch size; a mean over pixels is beta = 784 in disguise")
+        if abs(got - (beta * bce + kl).item()) < 1e-3 * abs(want):
+            _fail(f"with beta = {beta} you return {got:.2f}, expected {want:.2f}",
+                  "beta multiplies the KL term, not the reconstruction")
+        if abs(got - 8 * want) < 1e-3 * abs(8 * want):
+            _fail(f"with beta = {beta} you return {got:.2f}, 8 times too large for a batch of 8",
+                  "average over the batch: nats per image")
+        _fail(f"with beta = {beta} you return {got:.2f}, expected {want:.2f}",
+              "BCE summed over pixels / batch size + beta * KL averaged over the batch")
+    _ok("beta = 1 is the ELBO; beta > 1 trades reconstruction for a simpler code.")
+
+
+@_checked
+def check_reconstruction_and_kl(reconstruction_and_kl: Callable, model: nn.Module,
+                                x: torch.Tensor) -> None:
+    """Assignment 2: mean reconstruction BCE (summed over pixels) and mean KL, in nats."""
+    _given(callable(getattr(model, "encode", None)) and hasattr(model, "latent_dim"), "model",
+           "a VAE (with .encode and .latent_dim)")
+    _given(x.dim() == 4 and x.is_floating_point() and 0 <= x.min() and x.max() <= 1, "x",
+           "a batch of images (N, 1, 28, 28) in [0, 1]")
+    model.eval()
+    with torch.no_grad():
+        x_hat, mu, logvar = model(x)
+        want = ((torch.nn.functional.binary_cross_entropy(x_hat, x, reduction="sum") / len(x)).item(),
+                gaussian_kl(mu, logvar).mean().item())
+    got = _call(reconstruction_and_kl, model, x)
+    if not (isinstance(got, tuple) and len(got) == 2):
+        _fail(f"expected a pair (reconstruction, kl), got {type(got).__name__}",
+              "return two numbers: return recon.item(), kl.item()")
+    recon, kl = map(float, got)
+    if abs(recon - want[0]) > 1e-3 * want[0] + 1e-3:
+        _fail(f"reconstruction {recon:.2f} nats, expected {want[0]:.2f}",
+              "binary cross-entropy summed over the pixels, averaged over the images; use the "
+              "model in eval mode (model.eval()) so that z = mu")
+    if abs(kl - want[1]) > 1e-3 * want[1] + 1e-3:
+        _fail(f"KL {kl:.2f} nats, expected {want[1]:.2f}",
+              "vae.kl_divergence(mu, logvar) gives one value per image: take .mean()")
+    _ok(f"reconstruction {want[0]:.1f} + KL {want[1]:.1f} = {sum(want):.1f} nats per image.")
+
+
+@_checked
+def check_beta_tradeoff(results: dict) -> None:
+    """Assignment 2: ``{beta: (reconstruction, kl)}``; KL falls and reconstruction rises with beta."""
+    if not isinstance(results, dict) or len(results) < 3:
+        _fail("results should be a dict {beta: (reconstruction, kl)} with at least three betas",
+              "train one model per beta, e.g. betas = [0.5, 1, 4], and store the test numbers")
+    betas = sorted(results)
+    if betas[0] >= 1 or betas[-1] <= 1:
+        _fail(f"your betas are {betas}", "include a beta below 1 and one above 1")
+    kls = [results[b][1] for b in betas]
+    recons = [results[b][0] for b in betas]
+    if any(k2 >= k1 for k1, k2 in zip(kls, kls[1:])):
+        _fail(f"the KL does not fall as beta grows: {dict(zip(betas, [round(k, 1) for k in kls]))}",
+              "pass beta to your loss (loss_fn=lambda out, x: beta_vae_loss(out, x, beta)) and "
+              "retrain a fresh model for each beta")
+    if recons[-1] <= recons[0]:
+        _fail("the reconstruction error does not grow from the smallest to the largest beta",
+              "measure both on the same test images, in eval mode")
+    _ok("Larger beta: less information in the code (lower KL), blurrier reconstructions.")
