@@ -14,7 +14,7 @@ themselves (:mod:`course_utils.fingerprint`), never from labels:
 * the versions of Python, PyTorch and of the cache format.
 
 Names such as ``data="fashion-mnist train"`` are kept in the metadata for people; they are not the
-key. Weights are written atomically (temporary file, then rename) and read with
+key, and ``loss=`` or ``corruption=`` without the ``loss_fn=`` or ``corrupt=`` that acts is an error. Weights are written atomically (temporary file, then rename) and read with
 ``torch.load(weights_only=True)``, which never runs pickled code. A SHA-256 of the weight file is
 kept beside it; a corrupted, truncated or mismatched file gives a warning and the model is trained
 again. To train again on purpose, pass ``retrain=True``. A class can share one warm cache
@@ -195,6 +195,22 @@ def _train_or_load(name: str, build: Callable[[], nn.Module], train: Callable, k
     return model.eval(), history if isinstance(history, History) else History()
 
 
+# A name for people, the argument that acts, what training does without it, an example.
+_LABELLED = {"loss": ("loss_fn", "the mean squared error", "loss_fn=nn.BCELoss()"),
+             "corruption": ("corrupt", "clean inputs (a plain autoencoder)",
+                            "corrupt=lambda x: noise.gaussian_noise(x, 0.3)")}
+
+
+def _check_labels(labels: dict, fit_kwargs: dict) -> None:
+    """A name for people must not stand in for the argument that trains: ``corruption=`` without
+    ``corrupt=`` would train a plain autoencoder and store it under a denoising name."""
+    for label, (acting, default, example) in _LABELLED.items():
+        if labels[label] is not None and fit_kwargs.get(acting) is None:
+            raise TypeError(f"{label}={labels[label]!r} is only a name for people, and no {acting}= "
+                            f"is given, so training would use {default}. Pass the function as "
+                            f"{acting}= (e.g. {example}), or leave the name out")
+
+
 @arguments
 def fit_or_load(name: str, build: Callable[[], nn.Module], train_data, val=None, *,
                 data: str | None = None, loss: str | None = None, corruption: str | None = None,
@@ -207,7 +223,9 @@ def fit_or_load(name: str, build: Callable[[], nn.Module], train_data, val=None,
     The key covers the data tensors, every ``fit`` argument that changes the weights (defaults
     included) and the code of ``loss_fn`` and ``corrupt`` with the values they use, so an edit
     anywhere trains again. ``data``, ``loss`` and ``corruption`` are optional names for people
-    (kept in the checkpoint's metadata). ``retrain=True`` trains again and replaces the
+    (kept in the checkpoint's metadata, never in the key); ``loss=`` needs ``loss_fn=`` and
+    ``corruption=`` needs ``corrupt=`` beside it, or it is an error, since a name alone would
+    not change the training. ``retrain=True`` trains again and replaces the
     checkpoint. Introduced in notebook 02.
     """
     if "optimizer" in fit_kwargs:
@@ -219,8 +237,9 @@ def fit_or_load(name: str, build: Callable[[], nn.Module], train_data, val=None,
     for fn in ("loss_fn", "corrupt"):
         if fit_kwargs.get(fn) is not None and not callable(fit_kwargs[fn]):
             raise TypeError(f"{fn} must be a function, got {type(fit_kwargs[fn]).__name__}")
-    settings = {k: v for k, v in {**_FIT_DEFAULTS, **fit_kwargs}.items() if k not in _NOT_IN_KEY}
     labels = {"data": data, "loss": loss, "corruption": corruption}
+    _check_labels(labels, fit_kwargs)
+    settings = {k: v for k, v in {**_FIT_DEFAULTS, **fit_kwargs}.items() if k not in _NOT_IN_KEY}
     return _train_or_load(name, build, lambda m: fit(m, train_data, val, **fit_kwargs),
                           (fit, settings, train_data, val), labels, seed=settings["seed"],
                           cache_dir=cache_dir, device=fit_kwargs.get("device"), verbose=verbose,

@@ -71,9 +71,19 @@ def test_a_changed_fit_argument_misses_the_cache(tmp_path, monkeypatch, change):
 
 def test_display_settings_and_labels_do_not_retrain(tmp_path, monkeypatch):
     calls = _count_trainings(monkeypatch)
-    _get(tmp_path)
-    _get(tmp_path, progress=True, data="another name", loss="mse, named")
+    _get(tmp_path, loss_fn=nn.MSELoss())
+    _get(tmp_path, loss_fn=nn.MSELoss(), progress=True, data="another name", loss="mse, named")
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("label, acting", [({"corruption": "masking 0.5"}, "corrupt="),
+                                           ({"loss": "bce"}, "loss_fn=")])
+def test_a_name_without_its_function_is_an_error(tmp_path, monkeypatch, label, acting):
+    """corruption="masking 0.5" alone would train a plain autoencoder under a denoising name."""
+    calls = _count_trainings(monkeypatch)
+    with pytest.raises(TypeError, match=f"only a name for people, and no {acting} is given"):
+        _get(tmp_path, **label)
+    assert not calls and not list(tmp_path.iterdir())
 
 
 def test_changed_constructor_arguments_miss_the_cache(tmp_path, monkeypatch):
