@@ -6,9 +6,10 @@ For each assignment: a fresh nbgrader course folder with a gradebook database, t
 released with ``generate_assignment``, three submissions in ``submitted/`` as students would hand
 them in (the untouched student version; one with the worked solutions pasted into the exercise
 cells; one with a plausible wrong answer to the last auto-graded exercise), then ``autograde`` and
-``export``: the same commands an instructor runs (README, "Teaching a class"). Prints each
-submission's auto-graded points per exercise, and which cells wait for manual grading, and writes
-the gradebook's CSV to OUT/<assignment>/grades.csv.
+``export``: the same commands an instructor runs (README, "Teaching a class"), with the same
+nbgrader_config.py (``config_text``: during autograde, each written answer's rubric becomes its
+comment, see ``RubricComments``). Prints each submission's auto-graded points per exercise, and
+which cells wait for manual grading, and writes the gradebook's CSV to OUT/<assignment>/grades.csv.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from nbgrader.preprocessors import NbGraderPreprocessor
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = {p.stem.split("_")[0]: p for p in sorted((ROOT / "notebooks" / "assignments").glob("a*.ipynb"))}
@@ -60,8 +62,55 @@ def config_text(course: Path) -> str:
             f"c.CourseDirectory.db_url = 'sqlite:///{course}/gradebook.db'\n"
             f"c.ClearSolutions.code_stub = {{'python': {STUB!r}}}\n"
             "c.ClearSolutions.text_stub = 'YOUR ANSWER HERE'\n"
+            "# Each written answer's rubric becomes its comment when autograde runs (RubricComments).\n"
+            f"import sys\nsys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
+            "from grade import RubricComments  # noqa: E402\n"
+            "c.Autograde.autograde_preprocessors.append(RubricComments)\n"
             "# Training cells take up to a few minutes on a laptop CPU (nbgrader's default: 30 s).\n"
             "c.ExecutePreprocessor.timeout = 900\n")
+
+
+MARK_SCHEME = ("### BEGIN MARK SCHEME", "### END MARK SCHEME")
+
+
+def rubric(source: str) -> str | None:
+    """The text between ``### BEGIN MARK SCHEME`` and ``### END MARK SCHEME`` of a cell, if any."""
+    begin, end = MARK_SCHEME
+    if begin not in source:
+        return None
+    return source.split(begin, 1)[1].split(end, 1)[0].strip()
+
+
+class RubricComments(NbGraderPreprocessor):
+    """An autograde step: each answered written cell gets its rubric as the automatic comment.
+
+    The rubric (what a good answer mentions, for how many points) sits in the instructor's cell
+    between ``### BEGIN MARK SCHEME`` and ``### END MARK SCHEME``, inside the solution region, so
+    generate_assignment clears it with the solution (and the checksum that tells an unchanged
+    answer stays that of the stub). This step reads it from the source notebook. The formgrader
+    shows the automatic comment in each written answer's comment box, where the grader adds to it
+    or replaces it, and generate_feedback returns the comment to the student. An answer left
+    unchanged keeps nbgrader's own comment, "No response.".
+    """
+
+    def preprocess(self, nb, resources):
+        from nbgrader.api import Gradebook
+        from nbgrader.coursedir import CourseDirectory
+
+        info = resources["nbgrader"]
+        course = CourseDirectory(config=self.config)
+        path = Path(course.format_path(course.source_directory, ".", info["assignment"]))
+        source = nbformat.read(path / f"{info['notebook']}.ipynb", as_version=4)
+        rubrics = {_meta(c)["grade_id"]: rubric(c.source) for c in source.cells
+                   if _meta(c).get("grade") and _meta(c).get("solution") and rubric(c.source)}
+        with Gradebook(info["db_url"]) as gb:
+            for grade_id, text in rubrics.items():
+                comment = gb.find_comment(grade_id, info["notebook"], info["assignment"],
+                                          info["student"])
+                if comment.auto_comment is None:        # None: the student answered
+                    comment.auto_comment = text
+            gb.db.commit()
+        return nb, resources
 
 
 def nbgrader(course: Path, *args: str) -> str:
@@ -107,6 +156,7 @@ class Result:
     max_score: float
     auto: dict[str, tuple[float, float]]      # grade id -> (auto score, max)
     manual: list[str]                         # grade ids waiting for a person
+    comments: dict[str, str | None]           # grade id -> comment, for every answer cell
 
 
 def grade(assignment: str, out: Path) -> dict[str, Result]:
@@ -142,7 +192,8 @@ def grade(assignment: str, out: Path) -> dict[str, Result]:
                 student, sub.score, sub.max_score,
                 {g.name: (g.auto_score or 0.0, g.max_score) for g in grades
                  if g.cell.cell_type == "code"},
-                [g.name for g in grades if g.needs_manual_grade])
+                [g.name for g in grades if g.needs_manual_grade],
+                {c.name: c.comment for nb in sub.notebooks for c in nb.comments})
     return results
 
 

@@ -47,6 +47,7 @@ def test_student_version_has_no_solution_no_hidden_test_no_output(path, generate
     source, student = _pairs(path, generated)
     student_text = "\n".join(c.source for c in student.cells)
     assert "BEGIN SOLUTION" not in student_text and "HIDDEN TESTS" not in student_text
+    assert "MARK SCHEME" not in student_text and "Rubric" not in student_text  # graders' text
     hidden, public = [], []
     for cell in source.cells:
         text = cell.source
