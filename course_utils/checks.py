@@ -343,9 +343,14 @@ def check_gru_parameters(gru_parameters: Callable) -> None:
         _count_feedback(f"({inputs}, {hidden})", got, want, [
             (got == 3 * (hidden * inputs + hidden * hidden),
              "each gate has two bias vectors in PyTorch (input and hidden side)"),
+            (got == 3 * (hidden * inputs + hidden * hidden + hidden),
+             "that is one bias per gate, as in Cho et al.; PyTorch keeps two (bias_ih and "
+             "bias_hh, see the text above the exercise)"),
             (got == hidden * inputs + hidden * hidden + 2 * hidden,
              "a GRU has three sets of weights: reset gate, update gate, candidate state"),
-        ], "3 x (hidden*inputs + hidden*hidden + 2*hidden)")
+        ], "count one part (reset gate, update gate or candidate) first: its input-side weights, "
+           "its hidden-side weights and its biases; then the parts. "
+           "[p.shape for p in nn.GRU(inputs, hidden).parameters()] shows what PyTorch stores")
     _ok("The count does not depend on the sequence length: the same cell runs at every step.")
 
 

@@ -161,6 +161,11 @@ def test_sequence_exercises():
     checks.check_gru_parameters(lambda i, h: 3 * (h * i + h * h + 2 * h))
     with pytest.raises(checks.ExerciseFeedback, match="two bias vectors"):
         checks.check_gru_parameters(lambda i, h: 3 * (h * i + h * h))
+    with pytest.raises(checks.ExerciseFeedback, match="Cho et al"):  # one bias per gate
+        checks.check_gru_parameters(lambda i, h: 3 * (h * i + h * h + h))
+    with pytest.raises(checks.ExerciseFeedback, match="shows what PyTorch stores") as err:
+        checks.check_gru_parameters(lambda i, h: 4 * (h * i + h * h + 2 * h))  # an LSTM's count
+    assert "2*hidden" not in str(err.value), "the fallback hint must not write the answer"
 
 
 def test_denoising_exercises():
