@@ -344,8 +344,8 @@ def check_gru_parameters(gru_parameters: Callable) -> None:
             (got == 3 * (hidden * inputs + hidden * hidden),
              "each gate has two bias vectors in PyTorch (input and hidden side)"),
             (got == 3 * (hidden * inputs + hidden * hidden + hidden),
-             "that is one bias per gate, as in Cho et al.; PyTorch keeps two (bias_ih and "
-             "bias_hh, see the text above the exercise)"),
+             "that is one bias per gate, as the GRU is usually written (Cho et al.); PyTorch keeps "
+             "two (bias_ih and bias_hh, see the text above the exercise)"),
             (got == hidden * inputs + hidden * hidden + 2 * hidden,
              "a GRU has three sets of weights: reset gate, update gate, candidate state"),
         ], "count one part (reset gate, update gate or candidate) first: its input-side weights, "
