@@ -36,7 +36,7 @@ TARGETS = {
     "01_pca_linear_autoencoder": {
         "wall_s": ("<=", 90),
         "k32_mse_ratio": ("<=", 1.01),
-        "top8_mean_angle_deg": ("<", 5.0),
+        "leading_directions_within_2deg": (">=", 16),
     },
     "02_nonlinear_stacked_autoencoders": {
         "wall_s": ("<=", 180),

@@ -47,18 +47,21 @@ def check_conv_autoencoder(model_class: Callable[[], nn.Module], latent_dim: int
 
 
 @_checked
-def check_reconstruction_target(model: nn.Module, x_test: torch.Tensor, target: float) -> float:
-    """Assignment 1: the trained model's test MSE must be at most ``target``; returns the MSE."""
+def check_reconstruction_target(model: nn.Module, x_val: torch.Tensor, target: float) -> float:
+    """Assignment 1: the trained model's validation MSE must be at most ``target``; returns it.
+
+    Judged on validation images, never on the test set, which the assignment scores once at the end.
+    """
     if not isinstance(model, nn.Module):
         _fail(f"model should be your trained network, got {type(model).__name__}",
               "model = ConvAE(), then train.fit(model, ...)")
-    mse = reconstruction_mse(x_test, predict(model, x_test))
+    mse = reconstruction_mse(x_val, predict(model, x_val))
     if mse > target:
         if mse > 0.05:
-            _fail(f"your test MSE is {mse:.4f}, far above the target {target}",
+            _fail(f"your validation MSE is {mse:.4f}, far above the target {target}",
                   "is the model trained at all? Check that train.fit ran on x_train and that the "
                   "loss went down")
-        _fail(f"your test MSE is {mse:.4f}; the target is at most {target}",
+        _fail(f"your validation MSE is {mse:.4f}; the target is at most {target}",
               "train for a few more epochs, or use cosine=True with lr=2e-3")
-    _ok(f"test MSE {mse:.4f} <= {target}.")
+    _ok(f"validation MSE {mse:.4f} <= {target}.")
     return mse
