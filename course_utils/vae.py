@@ -3,6 +3,9 @@ importance-weighted refinement (Kingma & Welling 2013; Burda et al. 2015)."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -103,6 +106,32 @@ def _check_vae(model) -> None:
                         f"got {type(model).__name__}")
 
 
+def _sampled_log_px(m: nn.Module, xb: torch.Tensor, samples: int, likelihood: str,
+                    g: torch.Generator) -> tuple[torch.Tensor, ...]:
+    """``samples`` draws ``z ~ q(z|x)`` per image and ``log p(x|z)`` of each, ``(S, N)``; the one
+    sampling path of :func:`elbo` and :func:`iwae_bound`. Returns ``(log_px, z, mu, logvar)``."""
+    mu, logvar = m.encode(xb)
+    std = torch.exp(0.5 * logvar)
+    eps = torch.randn((samples, *mu.shape), generator=g).to(mu.device)
+    z = mu + std * eps                                                # (S, N, k)
+    x_hat = m.decode(z.flatten(0, 1)).reshape(samples, *xb.shape)
+    log_px = torch.stack([log_likelihood(x_hat[s], xb, likelihood) for s in range(samples)])
+    return log_px, z, mu, logvar
+
+
+def _per_image(model: nn.Module, x: torch.Tensor, samples: int, likelihood: str, seed: int,
+               batch_size: int, bound: Callable) -> torch.Tensor:
+    _check_vae(model)
+    x = as_float_tensor(x, "x", ndim=4, unit_range=True)
+    samples = positive_int(samples, "samples")
+    if likelihood not in LIKELIHOODS:
+        raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
+    g = torch.Generator().manual_seed(seed)
+    return torch.cat(map_batches(
+        model, lambda m, xb: bound(*_sampled_log_px(m, xb, samples, likelihood, g)).cpu(), x,
+        batch_size=batch_size))
+
+
 @arguments
 def elbo(model: nn.Module, x: torch.Tensor, samples: int = 1, likelihood: str = "bernoulli",
          seed: int = 0, batch_size: int = 500) -> torch.Tensor:
@@ -112,20 +141,10 @@ def elbo(model: nn.Module, x: torch.Tensor, samples: int = 1, likelihood: str = 
     A lower bound on ``log p(x)``: ``log p(x) = ELBO + KL(q(z|x) || p(z|x))``. The noise comes from
     a generator seeded with ``seed``, so the estimate is repeatable. Introduced in notebook 06.
     """
-    _check_vae(model)
-    x = as_float_tensor(x, "x", ndim=4, unit_range=True)
-    samples = positive_int(samples, "samples")
-    g = torch.Generator().manual_seed(seed)
+    def bound(log_px, z, mu, logvar):
+        return log_px.mean(0) - kl_divergence(mu, logvar)
 
-    def one_batch(m, xb):
-        mu, logvar = m.encode(xb)
-        eps = torch.randn((samples, *mu.shape), generator=g).to(mu.device)
-        z = mu + torch.exp(0.5 * logvar) * eps                        # (S, N, k)
-        x_hat = m.decode(z.flatten(0, 1)).reshape(samples, *xb.shape)
-        log_px = torch.stack([log_likelihood(x_hat[s], xb, likelihood) for s in range(samples)])
-        return (log_px.mean(0) - kl_divergence(mu, logvar)).cpu()
-
-    return torch.cat(map_batches(model, one_batch, x, batch_size=batch_size))
+    return _per_image(model, x, samples, likelihood, seed, batch_size, bound)
 
 
 @arguments
@@ -135,24 +154,12 @@ def iwae_bound(model: nn.Module, x: torch.Tensor, samples: int = 64, likelihood:
     ``log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x)`` with ``K = samples`` draws ``z_k ~ q(z|x)``.
 
     Also a lower bound on ``log p(x)`` (in expectation), tighter than the ELBO, and tighter the
-    larger ``K``. Introduced in notebook 06.
+    larger ``K``; its negation is therefore an estimate of an *upper* bound on ``-log p(x)``.
+    Same draws as :func:`elbo` for the same ``seed``. Introduced in notebook 06.
     """
-    _check_vae(model)
-    x = as_float_tensor(x, "x", ndim=4, unit_range=True)
-    samples = positive_int(samples, "samples")
-    g = torch.Generator().manual_seed(seed)
-    normal = torch.distributions.Normal(0.0, 1.0)
+    def bound(log_px, z, mu, logvar):
+        log_w = (log_px + torch.distributions.Normal(0.0, 1.0).log_prob(z).sum(-1)
+                 - torch.distributions.Normal(mu, torch.exp(0.5 * logvar)).log_prob(z).sum(-1))  # (K, N)
+        return torch.logsumexp(log_w, 0) - math.log(len(log_w))
 
-    def one_batch(m, xb):
-        mu, logvar = m.encode(xb)
-        std = torch.exp(0.5 * logvar)
-        eps = torch.randn((samples, *mu.shape), generator=g).to(mu.device)
-        z = mu + std * eps                                            # (K, N, k)
-        x_hat = m.decode(z.flatten(0, 1)).reshape(samples, *xb.shape)
-        log_px = torch.stack([log_likelihood(x_hat[s], xb, likelihood) for s in range(samples)])
-        log_pz = normal.log_prob(z).sum(-1)
-        log_qz = torch.distributions.Normal(mu, std).log_prob(z).sum(-1)
-        log_w = log_px + log_pz - log_qz                              # (K, N)
-        return (torch.logsumexp(log_w, 0) - torch.log(torch.tensor(float(samples)))).cpu()
-
-    return torch.cat(map_batches(model, one_batch, x, batch_size=batch_size))
+    return _per_image(model, x, samples, likelihood, seed, batch_size, bound)
