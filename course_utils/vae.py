@@ -11,6 +11,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._validate import arguments, as_float_tensor, positive_int
+from .anomaly import knn_distance
 from .train import map_batches
 
 
@@ -163,3 +164,16 @@ def iwae_bound(model: nn.Module, x: torch.Tensor, samples: int = 64, likelihood:
         return torch.logsumexp(log_w, 0) - math.log(len(log_w))
 
     return _per_image(model, x, samples, likelihood, seed, batch_size, bound)
+
+
+@arguments
+def prior_coverage(train_codes: torch.Tensor, sampled_codes: torch.Tensor,
+                   heldout_codes: torch.Tensor, k: int = 5) -> float:
+    """Where generated codes land: the median distance from each row of ``sampled_codes`` (e.g.
+    prior draws, ``(M, k)``) to its ``k`` nearest ``train_codes`` (codes of training images, the
+    aggregate posterior, ``(N, k)``), divided by the same median for ``heldout_codes`` (codes of
+    test images). About 1: the samples come from where the decoder was trained; much larger:
+    from regions no training code covers. Introduced in notebook 06.
+    """
+    return (knn_distance(train_codes, sampled_codes, k).median()
+            / knn_distance(train_codes, heldout_codes, k).median()).item()

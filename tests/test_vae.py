@@ -126,3 +126,37 @@ def test_bernoulli_on_grey_levels_is_not_normalised():
 def test_vae_errors(call, err, message):
     with pytest.raises(err, match=message):
         call()
+
+
+def test_prior_coverage():
+    """Held-out codes from the training distribution score about 1, codes from elsewhere far more."""
+    g = torch.Generator().manual_seed(0)
+    train_codes = torch.randn(2000, 4, generator=g)
+    same = torch.randn(500, 4, generator=g)
+    assert vae.prior_coverage(train_codes, same, torch.randn(500, 4, generator=g)) == pytest.approx(1, abs=0.1)
+    assert vae.prior_coverage(train_codes, 3 + torch.randn(500, 4, generator=g), same) > 2
+    with pytest.raises(ValueError, match="same d"):
+        vae.prior_coverage(train_codes, torch.randn(5, 3), same)
+
+
+def test_assignment_2_check_needs_eval_mode():
+    """check_reconstruction_and_kl hands over the model in training mode, as fit leaves it: an answer
+    without model.eval() measures sampled codes and fails; eval() in any form passes."""
+    from torch.nn import functional as F
+
+    from course_utils import checks
+
+    torch.manual_seed(0)
+    model, x = VAE(latent_dim=4, hidden=32), torch.rand(16, 1, 28, 28)
+
+    def measure(m, x, switch=True):
+        if switch:
+            m.train(False)  # model.eval() in another form
+        with torch.no_grad():
+            x_hat, mu, logvar = m(x)
+        return ((F.binary_cross_entropy(x_hat, x, reduction="sum") / len(x)).item(),
+                vae.kl_divergence(mu, logvar).mean().item())
+
+    checks.check_reconstruction_and_kl(measure, model.eval(), x)  # passes, whatever mode it came in
+    with pytest.raises(checks.ExerciseFeedback, match="eval"):
+        checks.check_reconstruction_and_kl(lambda m, x: measure(m, x, switch=False), model.eval(), x)
