@@ -63,6 +63,21 @@ def continuous_bernoulli_log_norm(x_hat: torch.Tensor) -> torch.Tensor:
 
 
 @arguments
+def dequantize(x: torch.Tensor, seed: int = 0, levels: int = 256) -> torch.Tensor:
+    """Uniform dequantisation of 8-bit images in [0, 1] (Theis, van den Oord & Bethge 2016):
+    ``(255 x + u) / 256`` with ``u ~ U(0, 1)`` per pixel from a generator seeded with ``seed``, so
+    that no pixel sits exactly on 0 or 1, where a density on [0, 1] such as the continuous Bernoulli
+    can grow without bound. Same shape as ``x``. Introduced in notebook 07.
+    """
+    x = as_float_tensor(x, "x", unit_range=True)
+    steps = (levels - 1) * x
+    if not torch.allclose(steps, steps.round(), atol=1e-4):
+        raise ValueError(f"x must hold {levels}-level images (k / {levels - 1}, as the course's data "
+                         "loaders give them); these are not, or are already dequantised")
+    return (steps + torch.rand(x.shape, generator=torch.Generator().manual_seed(seed))) / levels
+
+
+@arguments
 def log_likelihood(x_hat: torch.Tensor, x: torch.Tensor, likelihood: str = "bernoulli") -> torch.Tensor:
     """``log p(x | z)`` of every image, summed over pixels, shape ``(N,)``, in nats.
 

@@ -160,3 +160,14 @@ def test_assignment_2_check_needs_eval_mode():
     checks.check_reconstruction_and_kl(measure, model.eval(), x)  # passes, whatever mode it came in
     with pytest.raises(checks.ExerciseFeedback, match="eval"):
         checks.check_reconstruction_and_kl(lambda m, x: measure(m, x, switch=False), model.eval(), x)
+
+
+def test_dequantize():
+    x = torch.randint(0, 256, (20, 1, 28, 28)).float() / 255
+    x_deq = vae.dequantize(x, seed=3)
+    assert x_deq.shape == x.shape and 0 < x_deq.min() and x_deq.max() < 1
+    u = x_deq * 256 - (x * 255).round()                                 # each pixel stays in its bin
+    assert -1e-4 < u.min() and u.max() < 1 + 1e-4 and u.std() > 0.25
+    assert torch.equal(x_deq, vae.dequantize(x, seed=3)) and not torch.equal(x_deq, vae.dequantize(x, seed=4))
+    with pytest.raises(ValueError, match="already dequantised"):
+        vae.dequantize(x_deq)
