@@ -290,8 +290,6 @@ class VAE(nn.Module):
     Introduced in notebook 06.
     """
 
-    samples_when_training = True  # train.fit measures its validation loss with sampled codes too
-
     def __init__(self, latent_dim: int = 16, hidden: int = 512) -> None:
         super().__init__()
         self.latent_dim = positive_int(latent_dim, "latent_dim")

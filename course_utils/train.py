@@ -67,7 +67,7 @@ def fit(model: nn.Module, train, val=None, *, loss_fn: Callable | None = None,
         optimizer: torch.optim.Optimizer | None = None, lr: float = 1e-3, epochs: int = 10,
         batch_size: int = 128, seed: int = 0, device: torch.device | str | None = None,
         cosine: bool = False, corrupt: Callable[[torch.Tensor], torch.Tensor] | None = None,
-        num_workers: int = 0, progress: bool = True,
+        num_workers: int = 0, progress: bool = True, val_training: bool = False,
         callback: Callable[[int, nn.Module], object] | None = None) -> History:
     """Train ``model`` to map inputs to targets; returns a :class:`History`.
 
@@ -80,12 +80,17 @@ def fit(model: nn.Module, train, val=None, *, loss_fn: Callable | None = None,
     most of the noise Adam leaves at a fixed rate. ``corrupt(inputs)``, if given, is applied to
     every training batch's inputs (fresh noise each time) while the targets stay clean: the
     denoising set-up of notebook 05 (pass ``val`` as a fixed ``(noisy, clean)`` pair).
+    ``val_training=True`` computes the validation loss with the model in training mode, as the
+    training loss is computed (a VAE then samples its codes, with noise from a fixed seed), so the
+    two curves compare like with like (notebook 06); the default measures it in evaluation mode.
     Introduced in notebook 01.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     epochs = positive_int(epochs, "epochs")
     batch_size = positive_int(batch_size, "batch_size")
+    if not isinstance(val_training, bool):
+        raise TypeError(f"val_training must be True or False, got {val_training!r}")
     if num_workers < 0:
         raise ValueError(f"num_workers must be >= 0, got {num_workers}")
     if optimizer is None and not (isinstance(lr, (int, float)) and lr > 0):
@@ -128,9 +133,8 @@ def fit(model: nn.Module, train, val=None, *, loss_fn: Callable | None = None,
             raise FloatingPointError(f"the training loss became {history.train_loss[-1]} in epoch "
                                      f"{epoch}; try a smaller learning rate (lr={lr})")
         if val is not None:
-            history.val_loss.append(evaluate(  # measured like the training loss (a VAE samples)
-                model, val, loss_fn, batch_size=max(batch_size, 1024), device=device,
-                training=getattr(model, "samples_when_training", False)))
+            history.val_loss.append(evaluate(model, val, loss_fn, batch_size=max(batch_size, 1024),
+                                             device=device, training=val_training))
         if callback is not None:
             history.extra.append(callback(epoch, model))
         postfix = {"train": f"{history.train_loss[-1]:.4g}"}

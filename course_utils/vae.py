@@ -3,11 +3,15 @@ importance-weighted refinement (Kingma & Welling 2013; Burda et al. 2015)."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from ._validate import arguments, as_float_tensor, positive_int
+from .anomaly import knn_distance
 from .train import map_batches
 
 
@@ -59,6 +63,21 @@ def continuous_bernoulli_log_norm(x_hat: torch.Tensor) -> torch.Tensor:
 
 
 @arguments
+def dequantize(x: torch.Tensor, seed: int = 0, levels: int = 256) -> torch.Tensor:
+    """Uniform dequantisation of 8-bit images in [0, 1] (Theis, van den Oord & Bethge 2016):
+    ``(255 x + u) / 256`` with ``u ~ U(0, 1)`` per pixel from a generator seeded with ``seed``, so
+    that no pixel sits exactly on 0 or 1, where a density on [0, 1] such as the continuous Bernoulli
+    can grow without bound. Same shape as ``x``. Introduced in notebook 07.
+    """
+    x = as_float_tensor(x, "x", unit_range=True)
+    steps = (levels - 1) * x
+    if not torch.allclose(steps, steps.round(), atol=1e-4):
+        raise ValueError(f"x must hold {levels}-level images (k / {levels - 1}, as the course's data "
+                         "loaders give them); these are not, or are already dequantised")
+    return (steps + torch.rand(x.shape, generator=torch.Generator().manual_seed(seed))) / levels
+
+
+@arguments
 def log_likelihood(x_hat: torch.Tensor, x: torch.Tensor, likelihood: str = "bernoulli") -> torch.Tensor:
     """``log p(x | z)`` of every image, summed over pixels, shape ``(N,)``, in nats.
 
@@ -103,6 +122,32 @@ def _check_vae(model) -> None:
                         f"got {type(model).__name__}")
 
 
+def _sampled_log_px(m: nn.Module, xb: torch.Tensor, samples: int, likelihood: str,
+                    g: torch.Generator) -> tuple[torch.Tensor, ...]:
+    """``samples`` draws ``z ~ q(z|x)`` per image and ``log p(x|z)`` of each, ``(S, N)``; the one
+    sampling path of :func:`elbo` and :func:`iwae_bound`. Returns ``(log_px, z, mu, logvar)``."""
+    mu, logvar = m.encode(xb)
+    std = torch.exp(0.5 * logvar)
+    eps = torch.randn((samples, *mu.shape), generator=g).to(mu.device)
+    z = mu + std * eps                                                # (S, N, k)
+    x_hat = m.decode(z.flatten(0, 1)).reshape(samples, *xb.shape)
+    log_px = torch.stack([log_likelihood(x_hat[s], xb, likelihood) for s in range(samples)])
+    return log_px, z, mu, logvar
+
+
+def _per_image(model: nn.Module, x: torch.Tensor, samples: int, likelihood: str, seed: int,
+               batch_size: int, bound: Callable) -> torch.Tensor:
+    _check_vae(model)
+    x = as_float_tensor(x, "x", ndim=4, unit_range=True)
+    samples = positive_int(samples, "samples")
+    if likelihood not in LIKELIHOODS:
+        raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
+    g = torch.Generator().manual_seed(seed)
+    return torch.cat(map_batches(
+        model, lambda m, xb: bound(*_sampled_log_px(m, xb, samples, likelihood, g)).cpu(), x,
+        batch_size=batch_size))
+
+
 @arguments
 def elbo(model: nn.Module, x: torch.Tensor, samples: int = 1, likelihood: str = "bernoulli",
          seed: int = 0, batch_size: int = 500) -> torch.Tensor:
@@ -112,20 +157,10 @@ def elbo(model: nn.Module, x: torch.Tensor, samples: int = 1, likelihood: str = 
     A lower bound on ``log p(x)``: ``log p(x) = ELBO + KL(q(z|x) || p(z|x))``. The noise comes from
     a generator seeded with ``seed``, so the estimate is repeatable. Introduced in notebook 06.
     """
-    _check_vae(model)
-    x = as_float_tensor(x, "x", ndim=4, unit_range=True)
-    samples = positive_int(samples, "samples")
-    g = torch.Generator().manual_seed(seed)
+    def bound(log_px, z, mu, logvar):
+        return log_px.mean(0) - kl_divergence(mu, logvar)
 
-    def one_batch(m, xb):
-        mu, logvar = m.encode(xb)
-        eps = torch.randn((samples, *mu.shape), generator=g).to(mu.device)
-        z = mu + torch.exp(0.5 * logvar) * eps                        # (S, N, k)
-        x_hat = m.decode(z.flatten(0, 1)).reshape(samples, *xb.shape)
-        log_px = torch.stack([log_likelihood(x_hat[s], xb, likelihood) for s in range(samples)])
-        return (log_px.mean(0) - kl_divergence(mu, logvar)).cpu()
-
-    return torch.cat(map_batches(model, one_batch, x, batch_size=batch_size))
+    return _per_image(model, x, samples, likelihood, seed, batch_size, bound)
 
 
 @arguments
@@ -135,24 +170,25 @@ def iwae_bound(model: nn.Module, x: torch.Tensor, samples: int = 64, likelihood:
     ``log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x)`` with ``K = samples`` draws ``z_k ~ q(z|x)``.
 
     Also a lower bound on ``log p(x)`` (in expectation), tighter than the ELBO, and tighter the
-    larger ``K``. Introduced in notebook 06.
+    larger ``K``; its negation is therefore an estimate of an *upper* bound on ``-log p(x)``.
+    Same draws as :func:`elbo` for the same ``seed``. Introduced in notebook 06.
     """
-    _check_vae(model)
-    x = as_float_tensor(x, "x", ndim=4, unit_range=True)
-    samples = positive_int(samples, "samples")
-    g = torch.Generator().manual_seed(seed)
-    normal = torch.distributions.Normal(0.0, 1.0)
+    def bound(log_px, z, mu, logvar):
+        log_w = (log_px + torch.distributions.Normal(0.0, 1.0).log_prob(z).sum(-1)
+                 - torch.distributions.Normal(mu, torch.exp(0.5 * logvar)).log_prob(z).sum(-1))  # (K, N)
+        return torch.logsumexp(log_w, 0) - math.log(len(log_w))
 
-    def one_batch(m, xb):
-        mu, logvar = m.encode(xb)
-        std = torch.exp(0.5 * logvar)
-        eps = torch.randn((samples, *mu.shape), generator=g).to(mu.device)
-        z = mu + std * eps                                            # (K, N, k)
-        x_hat = m.decode(z.flatten(0, 1)).reshape(samples, *xb.shape)
-        log_px = torch.stack([log_likelihood(x_hat[s], xb, likelihood) for s in range(samples)])
-        log_pz = normal.log_prob(z).sum(-1)
-        log_qz = torch.distributions.Normal(mu, std).log_prob(z).sum(-1)
-        log_w = log_px + log_pz - log_qz                              # (K, N)
-        return (torch.logsumexp(log_w, 0) - torch.log(torch.tensor(float(samples)))).cpu()
+    return _per_image(model, x, samples, likelihood, seed, batch_size, bound)
 
-    return torch.cat(map_batches(model, one_batch, x, batch_size=batch_size))
+
+@arguments
+def prior_coverage(train_codes: torch.Tensor, sampled_codes: torch.Tensor,
+                   heldout_codes: torch.Tensor, k: int = 5) -> float:
+    """Where generated codes land: the median distance from each row of ``sampled_codes`` (e.g.
+    prior draws, ``(M, k)``) to its ``k`` nearest ``train_codes`` (codes of training images, the
+    aggregate posterior, ``(N, k)``), divided by the same median for ``heldout_codes`` (codes of
+    test images). About 1: the samples come from where the decoder was trained; much larger:
+    from regions no training code covers. Introduced in notebook 06.
+    """
+    return (knn_distance(train_codes, sampled_codes, k).median()
+            / knn_distance(train_codes, heldout_codes, k).median()).item()

@@ -58,16 +58,32 @@ def test_vae_model_elbo_and_iwae():
 
 
 def test_validation_loss_is_measured_like_the_training_loss():
-    """A VAE's validation loss samples its codes as training does (with a fixed seed)."""
+    """fit(val_training=True) samples a VAE's codes for the validation loss, as training does (a
+    fixed seed); without it the loss is measured at z = mu. Works for a VAE written in a notebook:
+    no class attribute is read."""
     from course_utils import train
 
+    class NotebookVAE(VAE):  # a student's own class: nothing but the model
+        pass
+
     torch.manual_seed(0)
-    model, x = VAE(latent_dim=4, hidden=32), torch.rand(64, 1, 28, 28)
-    history = train.fit(model, x, x, loss_fn=vae.vae_loss, epochs=1, progress=False, device="cpu")
-    sampled = train.evaluate(model, x, vae.vae_loss, training=True)
-    at_mu = train.evaluate(model, x, vae.vae_loss)
-    assert history.val_loss[-1] == pytest.approx(sampled) and sampled != pytest.approx(at_mu)
-    assert not model.training
+    x = torch.rand(64, 1, 28, 28)
+    for cls in (VAE, NotebookVAE):
+        torch.manual_seed(0)
+        model = cls(latent_dim=4, hidden=32)
+        history = train.fit(model, x, x, loss_fn=vae.vae_loss, epochs=1, progress=False,
+                            device="cpu", val_training=True)
+        sampled = train.evaluate(model, x, vae.vae_loss, training=True)
+        at_mu = train.evaluate(model, x, vae.vae_loss)
+        assert history.val_loss[-1] == pytest.approx(sampled) and sampled != pytest.approx(at_mu)
+        assert not model.training
+        torch.manual_seed(0)
+        model = cls(latent_dim=4, hidden=32)
+        history = train.fit(model, x, x, loss_fn=vae.vae_loss, epochs=1, progress=False, device="cpu")
+        assert history.val_loss[-1] == pytest.approx(train.evaluate(model, x, vae.vae_loss))
+    with pytest.raises(TypeError, match="val_training"):
+        train.fit(VAE(latent_dim=4, hidden=32), x, x, loss_fn=vae.vae_loss, epochs=1,
+                  progress=False, device="cpu", val_training="yes")
 
 
 def test_continuous_bernoulli_is_a_normalised_density():
@@ -110,3 +126,48 @@ def test_bernoulli_on_grey_levels_is_not_normalised():
 def test_vae_errors(call, err, message):
     with pytest.raises(err, match=message):
         call()
+
+
+def test_prior_coverage():
+    """Held-out codes from the training distribution score about 1, codes from elsewhere far more."""
+    g = torch.Generator().manual_seed(0)
+    train_codes = torch.randn(2000, 4, generator=g)
+    same = torch.randn(500, 4, generator=g)
+    assert vae.prior_coverage(train_codes, same, torch.randn(500, 4, generator=g)) == pytest.approx(1, abs=0.1)
+    assert vae.prior_coverage(train_codes, 3 + torch.randn(500, 4, generator=g), same) > 2
+    with pytest.raises(ValueError, match="same d"):
+        vae.prior_coverage(train_codes, torch.randn(5, 3), same)
+
+
+def test_assignment_2_check_needs_eval_mode():
+    """check_reconstruction_and_kl hands over the model in training mode, as fit leaves it: an answer
+    without model.eval() measures sampled codes and fails; eval() in any form passes."""
+    from torch.nn import functional as F
+
+    from course_utils import checks
+
+    torch.manual_seed(0)
+    model, x = VAE(latent_dim=4, hidden=32), torch.rand(16, 1, 28, 28)
+
+    def measure(m, x, switch=True):
+        if switch:
+            m.train(False)  # model.eval() in another form
+        with torch.no_grad():
+            x_hat, mu, logvar = m(x)
+        return ((F.binary_cross_entropy(x_hat, x, reduction="sum") / len(x)).item(),
+                vae.kl_divergence(mu, logvar).mean().item())
+
+    checks.check_reconstruction_and_kl(measure, model.eval(), x)  # passes, whatever mode it came in
+    with pytest.raises(checks.ExerciseFeedback, match="eval"):
+        checks.check_reconstruction_and_kl(lambda m, x: measure(m, x, switch=False), model.eval(), x)
+
+
+def test_dequantize():
+    x = torch.randint(0, 256, (20, 1, 28, 28)).float() / 255
+    x_deq = vae.dequantize(x, seed=3)
+    assert x_deq.shape == x.shape and 0 < x_deq.min() and x_deq.max() < 1
+    u = x_deq * 256 - (x * 255).round()                                 # each pixel stays in its bin
+    assert -1e-4 < u.min() and u.max() < 1 + 1e-4 and u.std() > 0.25
+    assert torch.equal(x_deq, vae.dequantize(x, seed=3)) and not torch.equal(x_deq, vae.dequantize(x, seed=4))
+    with pytest.raises(ValueError, match="already dequantised"):
+        vae.dequantize(x_deq)

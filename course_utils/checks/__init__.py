@@ -9,7 +9,7 @@ them from here: ``from course_utils import checks``, then ``checks.check_psnr(ps
 from ._feedback import ExerciseFeedback
 from .a1_conv_autoencoder import check_conv_autoencoder, check_reconstruction_target
 from .a2_beta_vae import check_beta_tradeoff, check_beta_vae_loss, check_reconstruction_and_kl
-from .a3_anomaly_bags import check_auroc_value, check_one_class_split, check_threshold_value
+from .a3_anomaly_sneakers import check_auroc_value, check_one_class_split, check_threshold_value
 from .a4_new_physics_jets import (
     check_improvement_value,
     check_jet_scores,
