@@ -240,7 +240,8 @@ def test_a_class_releases_fetches_submits_and_is_graded(hub, browser):
 
 def test_make_hub_prints_the_address_and_accounts_and_stops_cleanly():
     """`make hub` (hub/start.py): the address and every account with its password on standard
-    output, then JupyterHub in the foreground; Ctrl-C (SIGINT) stops the hub and the proxy."""
+    output, then JupyterHub in the foreground with the idle culler (10 minutes); Ctrl-C (SIGINT)
+    stops the hub and the proxy."""
     if os.geteuid() != 0:
         pytest.skip("make hub creates local accounts: run it as root")
     _remove_accounts()
@@ -261,9 +262,10 @@ def test_make_hub_prints_the_address_and_accounts_and_stops_cleanly():
         assert f"http://127.0.0.1:{port}/" in text
         assert re.search(rf"instructor \(admin, formgrader\): {INSTRUCTOR}  password \S{{32,}}", text)
         assert re.search(rf"students: {', '.join(STUDENTS)}  password \S{{8,}}", text)
-        assert urllib.request.urlopen(f"http://127.0.0.1:{port}/hub/api", timeout=5).status == 200
+        assert "Starting managed service idle-culler" in text, "idle servers are culled"
+        assert urllib.request.urlopen(f"http://127.0.0.1:{port}/hub/api", timeout=30).status == 200
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == 0, "Ctrl-C stops the hub cleanly"
+        assert proc.wait(timeout=60) == 0, "Ctrl-C stops the hub cleanly"   # 10 s on an idle machine
         proxy = subprocess.run(["pgrep", "-f", f"configurable-http-proxy.*{port}"], capture_output=True)
         assert proxy.returncode == 1, "the proxy stopped with the hub"
         with pytest.raises(OSError):
