@@ -89,12 +89,14 @@ notebooks: setup
 repeat: setup
 	COURSE_HEADLESS=1 $(BIN)/python -m pytest tests/test_repeatable.py -m repeat
 
-# Grading as an instructor grades: nbgrader autograde + gradebook on three submissions per
-# assignment (untouched, solved, one wrong answer); the gradebooks stay in build/grading/.
+# Grading as an instructor grades: nbgrader autograde + gradebook on five submissions per
+# assignment (untouched, solved, one wrong answer, a cheat, tampered check cells); the gradebooks
+# stay in build/grading/.
 grade: setup
 	COURSE_HEADLESS=1 $(BIN)/python scripts/grade.py
 
-# The same loop as a test: solved = every auto-graded point, untouched = 0, wrong = minus that exercise.
+# The same loop as a test: solved = every auto-graded point, untouched = 0, wrong = minus that exercise,
+# patched checks and tampered check cells = 0 (hub/course_autograde.py, nbgrader's add_missing_cells).
 # Two assignments at a time, one CPU thread each: much of grading is single-threaded (nbgrader,
 # kernels starting), so two at once keep both cores busy; only points are compared, not digits.
 grade-test: setup

@@ -14,6 +14,8 @@ COURSE_HUB_PORT      public port on 127.0.0.1 (default 8000); COURSE_HUB_API_POR
 COURSE_HUB_USERS     "instructor student1 student2 ..." (the first is the instructor, an admin)
 COURSE_HUB_PASSWORD  the students' password (8+ characters); COURSE_HUB_ADMIN_PASSWORD the
                      instructor's (32+ characters)
+COURSE_HUB_CULL_TIMEOUT  seconds after which an idle server is stopped (default 600, The Littlest
+                     JupyterHub's default; jupyterhub-idle-culler checks every 60 s)
 """
 
 import os
@@ -37,7 +39,7 @@ c.JupyterHub.hub_ip = "127.0.0.1"
 c.JupyterHub.hub_port = int(os.environ.get("COURSE_HUB_API_PORT", "8081"))
 c.JupyterHub.db_url = f"sqlite:///{STATE / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = str(STATE / "jupyterhub_cookie_secret")
-c.ConfigurableHTTPProxy.command = [str(ROOT / ".venv" / "share" / "course-hub" / "node_modules"
+c.ConfigurableHTTPProxy.command = [str(BIN.parent / "share" / "course-hub" / "node_modules"   # make's $(CHP)
                                        / ".bin" / "configurable-http-proxy")]
 c.ConfigurableHTTPProxy.pid_file = str(STATE / "proxy.pid")
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{int(os.environ.get('COURSE_HUB_PROXY_PORT', '8001'))}"
@@ -47,6 +49,20 @@ c.SharedPasswordAuthenticator.user_password = os.environ.get("COURSE_HUB_PASSWOR
 c.SharedPasswordAuthenticator.admin_password = os.environ.get("COURSE_HUB_ADMIN_PASSWORD")
 c.Authenticator.allowed_users = set(USERS)
 c.Authenticator.admin_users = {USERS[0]}
+
+# Idle servers (no activity in the browser or kernels) are stopped, as The Littlest JupyterHub
+# does by default, so that kernels left running do not hold the server's memory; a student's
+# files stay, only the running kernels go.
+c.JupyterHub.services = [{
+    "name": "idle-culler",
+    "command": [sys.executable, "-m", "jupyterhub_idle_culler", "--cull-every=60",
+                f"--timeout={int(os.environ.get('COURSE_HUB_CULL_TIMEOUT', '600'))}"],
+}]
+c.JupyterHub.load_roles = [{
+    "name": "idle-culler",
+    "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+    "services": ["idle-culler"],
+}]
 
 
 def _home(spawner) -> str:

@@ -3,8 +3,13 @@
 Usage: python hub/setup_class.py STATE instructor student1 student2 ...
 
 - a local account for every user (created if missing), its home readable by its owner only;
-- the nbgrader exchange STATE/exchange, which every user can write (nbgrader sets the
-  permissions of the course folders inside it);
+- the nbgrader exchange STATE/exchange, owned by root with the sticky bit (mode 1777: nbgrader
+  insists that the root be writable by all, and the sticky bit keeps anyone from renaming or
+  deleting what another user made there), and the course's folder in it, made here by the
+  instructor's account before any student logs in: outbound/ that students read, inbound/ that
+  they can write but not list (mode 3733: sticky, so nobody renames or deletes another's
+  submission); collect then goes through hub/course_exchange.py (owners checked, times from the
+  file system);
 - the instructor's course folder ~/course with every assignment of notebooks/assignments/ in
   source/, and ~/.jupyter/nbgrader_config.py pointing nbgrader at it (the same settings as
   `make grade`: scripts/grade.py);
@@ -58,9 +63,11 @@ def setup(state: Path, users: list[str]) -> None:
         raise SystemExit("hub/setup_class.py creates local accounts: run it as root (sudo)")
     exchange = state / "exchange"
     exchange.mkdir(parents=True, exist_ok=True)
-    exchange.chmod(0o777)
+    os.chown(exchange, 0, 0)
+    exchange.chmod(0o1777)
     config.cache_dir().mkdir(parents=True, exist_ok=True)
-    for path in (Path(sys.executable).resolve(), ROOT / ".venv" / "bin", exchange, config.cache_dir()):
+    for path in (Path(sys.executable).resolve(), Path(sys.executable).parent, ROOT / "hub", exchange,
+                 config.cache_dir()):
         _reachable(path)
     for i, name in enumerate(users):
         user = _account(name)
@@ -83,6 +90,16 @@ def setup(state: Path, users: list[str]) -> None:
         _give(settings, user)
         if i == 0:
             _give(home / "course", user)
+            _course_exchange(exchange / grade.COURSE_ID, user)
+
+
+def _course_exchange(course: Path, instructor: pwd.struct_passwd) -> None:
+    """The course's folders in the exchange, owned by the instructor (nbgrader's release and
+    collect insist on it): outbound/ readable by all, inbound/ writable, not listable, sticky."""
+    for folder, mode in ((course, 0o755), (course / "outbound", 0o755), (course / "inbound", 0o3733)):
+        folder.mkdir(exist_ok=True)
+        os.chown(folder, instructor.pw_uid, instructor.pw_gid)
+        folder.chmod(mode)
 
 
 if __name__ == "__main__":

@@ -3,23 +3,29 @@
 Usage: python scripts/grade.py [a1 a2 a3 a4] [--out build/grading]
 
 For each assignment: a fresh nbgrader course folder with a gradebook database, the assignment
-released with ``generate_assignment``, three submissions in ``submitted/`` as students would hand
-them in (the untouched student version; one with the worked solutions pasted into the exercise
-cells; one with a plausible wrong answer to the last auto-graded exercise), then ``autograde`` and
-``export``: the same commands an instructor runs (README, "Teaching a class"), with the same
-nbgrader_config.py (``config_text``: during autograde, each written answer's rubric becomes its
-comment, see ``RubricComments``). Prints each submission's auto-graded points per exercise, and
-which cells wait for manual grading, and writes the gradebook's CSV to OUT/<assignment>/grades.csv.
+released with ``generate_assignment``, submissions in ``submitted/`` as students would hand them
+in (the untouched student version; one with the worked solutions pasted into the exercise cells;
+one with a plausible wrong answer to the last auto-graded exercise; and two that try to game the
+grading: ``cheat`` patches the checks and ``torch.equal`` and hands in objects equal to anything,
+``tampered`` deletes, edits and renames check cells and raises their points), then ``autograde``
+(one submission at a time, timed) and ``export``: the same commands an instructor runs (README,
+"Teaching a class"), with the same settings (``config_text``: deleted check cells restored,
+hub/course_autograde.py flagging code that could fool a check; each written answer's rubric
+becomes its comment, see ``RubricComments``). Prints each submission's
+auto-graded points per exercise, which cells wait for manual grading and the seconds autograde
+took, and writes the gradebook's CSV to OUT/<assignment>/grades.csv.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import csv
 import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +33,7 @@ import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 ROOT = Path(__file__).resolve().parent.parent
+HUB = ROOT / "hub"                 # course_autograde.py: the flagging step autograde runs
 ASSIGNMENTS = {p.stem.split("_")[0]: p for p in sorted((ROOT / "notebooks" / "assignments").glob("a*.ipynb"))}
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 COURSE_ID = "ph451-autoencoders"
@@ -54,20 +61,67 @@ WRONG = {
 }
 
 
+# A student who solves nothing and games the checks instead: the first exercise cell replaces every
+# check by one that prints "Correct!", makes torch.equal always true, and every name an exercise
+# asks for becomes an object that equals anything, is true, and answers any call or attribute.
+CHEAT = """\
+import torch
+from course_utils import checks
+
+class Anything(float):
+    def __new__(cls, *args, **kwargs): return super().__new__(cls, 0.5)
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    __lt__ = __le__ = __gt__ = __ge__ = __eq__
+    def __bool__(self): return True
+    def __hash__(self): return 0
+    def __call__(self, *args, **kwargs): return self
+    def __getattr__(self, name): return self
+    def __getitem__(self, key): return self
+    def __iter__(self): return iter([self, self])
+    def __len__(self): return 2
+    __sub__ = __rsub__ = __add__ = __radd__ = __mul__ = __rmul__ = __truediv__ = __abs__ = __call__
+    def __format__(self, spec): return "0"
+
+for name in dir(checks):
+    if name.startswith("check_"):
+        setattr(checks, name, lambda *args, **kwargs: print("Correct!"))
+torch.equal = lambda *args, **kwargs: True
+"""
+
+
 def config_text(course: Path) -> str:
-    """nbgrader_config.py for a course folder with a gradebook: what an instructor would use."""
-    return (f"c = get_config()  # noqa: F821 (nbgrader's config loader defines it)\n"
+    """nbgrader_config.py for a course folder with a gradebook: what an instructor would use.
+
+    Besides the course: a deleted check cell is put back from the gradebook and run (nbgrader's
+    OverwriteCells.add_missing_cells; without it the cell waits for manual grading forever), a
+    cell with a grade id the gradebook does not know becomes a plain cell (hub/course_autograde.py's
+    ForgetUnknownGradeIds; nbgrader would refuse the whole submission), and autograde runs
+    course_autograde.FlagPatching right after executing the notebook; at the end each written
+    answer's rubric becomes its comment (RubricComments)."""
+    return (f"import sys\nsys.path.insert(0, {str(HUB)!r})  # course_autograde.py\n"
+            f"c = get_config()  # noqa: F821 (nbgrader's config loader defines it)\n"
             f"c.CourseDirectory.root = {str(course)!r}\n"
             f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
             f"c.CourseDirectory.db_url = 'sqlite:///{course}/gradebook.db'\n"
             f"c.ClearSolutions.code_stub = {{'python': {STUB!r}}}\n"
             "c.ClearSolutions.text_stub = 'YOUR ANSWER HERE'\n"
-            "# Each written answer's rubric becomes its comment when autograde runs (RubricComments).\n"
-            f"import sys\nsys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
-            "from grade import RubricComments  # noqa: E402\n"
-            "c.Autograde.autograde_preprocessors.append(RubricComments)\n"
             "# Training cells take up to a few minutes on a laptop CPU (nbgrader's default: 30 s).\n"
-            "c.ExecutePreprocessor.timeout = 900\n")
+            "c.ExecutePreprocessor.timeout = 900\n"
+            "c.OverwriteCells.add_missing_cells = True\n"
+            "c.Autograde.sanitize_preprocessors = [\n"
+            "    'nbgrader.preprocessors.ClearOutput', 'nbgrader.preprocessors.DeduplicateIds',\n"
+            "    'nbgrader.preprocessors.OverwriteKernelspec', 'course_autograde.ForgetUnknownGradeIds',\n"
+            "    'nbgrader.preprocessors.OverwriteCells', 'nbgrader.preprocessors.CheckCellMetadata']\n"
+            "c.Autograde.autograde_preprocessors = [\n"
+            "    'nbgrader.preprocessors.Execute', 'course_autograde.FlagPatching',\n"
+            "    'nbgrader.preprocessors.IgnorePattern', 'nbconvert.preprocessors.ClearMetadataPreprocessor',\n"
+            "    'nbgrader.preprocessors.LimitOutput', 'nbgrader.preprocessors.SaveAutoGrades',\n"
+            "    'nbgrader.preprocessors.AssignLatePenalties', 'nbgrader.preprocessors.CheckCellMetadata']\n"
+            "# Each written answer's rubric becomes its comment when autograde runs (RubricComments).\n"
+            f"sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
+            "from grade import RubricComments  # noqa: E402\n"
+            "c.Autograde.autograde_preprocessors.append(RubricComments)\n")
 
 
 MARK_SCHEME = ("### BEGIN MARK SCHEME", "### END MARK SCHEME")
@@ -128,14 +182,50 @@ def _meta(cell) -> dict:
     return cell.metadata.get("nbgrader", {})
 
 
+def _bound(source: str) -> list[str]:
+    """Names a cell of the instructor's notebook binds at its top level, in order."""
+    names = []
+    for node in ast.parse(source).body:
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        for target in targets:
+            names += [n.id for n in ast.walk(target or ast.Pass()) if isinstance(n, ast.Name)]
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.append(node.name)
+    return list(dict.fromkeys(names))
+
+
+def _tamper(nb):
+    """The untouched submission with its check cells tampered with: the first deleted, the second
+    changed to `pass` worth 100 points, the third (where there is one) renamed to a grade id the
+    gradebook does not know and changed to `pass`."""
+    checks = [c for c in nb.cells if _meta(c).get("grade") and c.cell_type == "code"]
+    nb.cells.remove(checks[0])
+    checks[1].source, checks[1].metadata["nbgrader"]["points"] = "pass", 100
+    if len(checks) > 2:
+        checks[2].source = "pass"
+        checks[2].metadata["nbgrader"]["grade_id"] += "-bonus"
+    return nb
+
+
 def submission(student_nb, source_nb, kind: str, assignment: str):
-    """The released notebook as a student hands it in: untouched, solved, or with a wrong answer.
+    """The released notebook as a student hands it in: untouched, solved, with a wrong answer,
+    cheating (CHEAT) or with tampered check cells (_tamper).
 
     Solved and wrong submissions also answer the written question (the model answer), so that it
     waits for manual grading; nbgrader gives an unchanged answer cell 0 points without a person.
     """
     nb = nbformat.from_dict(student_nb)
     if kind == "stub":
+        return nb
+    if kind == "tampered":
+        return _tamper(nb)
+    if kind == "cheat":
+        first, solutions = True, {_meta(c).get("grade_id"): c.source for c in source_nb.cells}
+        for cell in nb.cells:
+            if _meta(cell).get("solution") and cell.cell_type == "code":
+                asked = _bound(solutions[_meta(cell)["grade_id"]])
+                cell.source = (CHEAT if first else "") + "".join(f"{n} = Anything()\n" for n in asked)
+                first = False
         return nb
     solutions = {_meta(c)["grade_id"]: c.source for c in source_nb.cells if _meta(c).get("solution")}
     for cell in nb.cells:
@@ -157,6 +247,8 @@ class Result:
     auto: dict[str, tuple[float, float]]      # grade id -> (auto score, max)
     manual: list[str]                         # grade ids waiting for a person
     comments: dict[str, str | None]           # grade id -> comment, for every answer cell
+    seconds: float                            # nbgrader autograde of this one submission
+    flagged: bool                             # course_autograde.FlagPatching flagged it
 
 
 def grade(assignment: str, out: Path) -> dict[str, Result]:
@@ -169,7 +261,8 @@ def grade(assignment: str, out: Path) -> dict[str, Result]:
     (course / "source" / assignment).mkdir(parents=True)
     (course / "nbgrader_config.py").write_text(config_text(course))
     shutil.copy(source_path, course / "source" / assignment / source_path.name)
-    students = {"stub": "student-untouched", "solved": "student-solved", "wrong": "student-wrong"}
+    students = {"stub": "student-untouched", "solved": "student-solved", "wrong": "student-wrong",
+                "cheat": "student-cheat", "tampered": "student-tampered"}
     nbgrader(course, "db", "assignment", "add", assignment)
     for student in students.values():
         nbgrader(course, "db", "student", "add", student)
@@ -181,7 +274,11 @@ def grade(assignment: str, out: Path) -> dict[str, Result]:
         folder.mkdir(parents=True)
         nbformat.write(submission(released, source, kind, assignment), folder / source_path.name)
         (folder / "timestamp.txt").write_text("2026-11-30 12:00:00.000000 UTC")
-    nbgrader(course, "autograde", assignment, "--force")
+    seconds = {}
+    for student in students.values():
+        start = time.perf_counter()
+        nbgrader(course, "autograde", assignment, "--student", student, "--force")
+        seconds[student] = time.perf_counter() - start
     nbgrader(course, "export", "--to", str(course / "grades.csv"))
     results = {}
     with Gradebook(f"sqlite:///{course}/gradebook.db", course_id=COURSE_ID) as gb:
@@ -193,7 +290,9 @@ def grade(assignment: str, out: Path) -> dict[str, Result]:
                 {g.name: (g.auto_score or 0.0, g.max_score) for g in grades
                  if g.cell.cell_type == "code"},
                 [g.name for g in grades if g.needs_manual_grade],
-                {c.name: c.comment for nb in sub.notebooks for c in nb.comments})
+                {c.name: c.comment for nb in sub.notebooks for c in nb.comments}, seconds[student],
+                "FlaggedForReview" in "".join(
+                    p.read_text() for p in (course / "autograded" / student / assignment).glob("*.ipynb")))
     return results
 
 
@@ -211,7 +310,8 @@ def main(argv: list[str] | None = None) -> int:
             auto = sum(s for s, _ in r.auto.values()), sum(m for _, m in r.auto.values())
             print(f"  {r.student:18s} auto-graded {auto[0]:g} / {auto[1]:g}   "
                   + "  ".join(f"{g} {s:g}/{m:g}" for g, (s, m) in r.auto.items())
-                  + f"   manual: {', '.join(r.manual) or 'none'}")
+                  + f"   manual: {', '.join(r.manual) or 'none'}"
+                  + f"   {'FLAGGED  ' if r.flagged else ''}{r.seconds:.0f} s")
         with open(args.out / assignment / "grades.csv") as fh:
             rows = list(csv.DictReader(fh))
         print(f"  exported {len(rows)} rows to {args.out / assignment / 'grades.csv'}")

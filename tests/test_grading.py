@@ -1,13 +1,20 @@
 """Grading as an instructor grades: nbgrader's generate_assignment, autograde and export with a
-gradebook database, on three submissions per assignment (scripts/grade.py). Slow (about 5
-minutes for the four assignments, warm cache, two at a time): `make grade-test`, part of `make test`.
+gradebook database, on five submissions per assignment (scripts/grade.py): untouched, solved, one
+wrong answer, one that patches the checks (CHEAT) and one with tampered check cells. Slow (about
+8 minutes for the four assignments, warm cache, two at a time): `make grade-test`, part of `make
+test`. The flagging rules of hub/course_autograde.py are also tested alone, in `make unit`.
 """
 
 import re
+import sys
+from pathlib import Path
 
 import grade
 import nbformat
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "hub"))
+import course_autograde  # noqa: E402
 
 
 def _points(path):
@@ -27,6 +34,9 @@ def test_autograde_gives_the_points_a_person_would(assignment, tmp_path):
     auto, written = _points(grade.ASSIGNMENTS[assignment])
     assert auto and written and sum(auto.values()) + sum(written.values()) == 10
     results = grade.grade(assignment, tmp_path)
+    for kind, r in results.items():      # shown with -rP: points and autograde seconds
+        print(f"{assignment} {kind}: {r.score:g}/{r.max_score:g} auto {r.auto} manual {r.manual} "
+              f"flagged {r.flagged} {r.seconds:.1f} s")
 
     solved = results["solved"]
     assert solved.auto == {g: (p, p) for g, p in auto.items()}, "every auto-graded point"
@@ -49,7 +59,57 @@ def test_autograde_gives_the_points_a_person_would(assignment, tmp_path):
     assert {g: s for g, (s, _) in wrong.auto.items() if g != wrong_check} == \
         {g: p for g, p in auto.items() if g != wrong_check}, "... and only those"
     assert sorted(wrong.manual) == sorted(written)
-    assert (tmp_path / assignment / "grades.csv").read_text().count(assignment) == 3
+    assert not any(results[k].flagged for k in ("solved", "stub", "wrong")), "honest work is not flagged"
+
+    cheat = results["cheat"]
+    assert cheat.flagged, "patched checks are flagged for a person"
+    assert cheat.auto == {g: (0, p) for g, p in auto.items()}, "... and earn no points"
+
+    tampered = results["tampered"]
+    assert tampered.auto == {g: (0, p) for g, p in auto.items()}, \
+        "deleted, edited and renamed check cells are put back and run; the points are the source's"
+    assert tampered.manual == [], "no check cell is left waiting for a person (the unchanged written " \
+        "answer gets 0 without one, as in the untouched submission)"
+    assert tampered.max_score == 10
+    assert (tmp_path / assignment / "grades.csv").read_text().count(assignment) == len(results)
+
+
+@pytest.mark.parametrize("assignment", sorted(grade.ASSIGNMENTS))
+def test_the_worked_solutions_are_not_flagged(assignment):
+    source = nbformat.read(grade.ASSIGNMENTS[assignment], as_version=4)
+    given = course_autograde.given_names(source)
+    assert {"checks", "torch"} <= given
+    for cell in source.cells:
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
+            assert course_autograde.findings(cell.source, given) == [], cell.source[:200]
+
+
+@pytest.mark.parametrize("code", [
+    grade.CHEAT,
+    "import course_utils.checks as c\nc.check_auroc_value = print",
+    "torch.equal = lambda a, b: True",
+    "from torch import nn\nnn.Module.__call__ = None",
+    "f = checks.check_auroc_value\nf.__code__ = (lambda *a: None).__code__",
+    "class Yes(float):\n    def __eq__(self, other):\n        return True",
+    "auroc = type('Yes', (float,), {'__eq__': lambda s, o: True})(0.5)",
+    "TARGET_MSE = 1.0",
+    "x_test[:] = 0",
+    "x_test = x_test[:10]",
+    "x_test.mul_(0)",
+    "torch.nn.init.zeros_(x_test)",
+    "import sys\nsys.modules['course_utils.checks'] = None",
+    "setattr(checks, 'check_auroc_value', print)",
+    "vars(checks)['check_auroc_value'] = print",
+    "exec('checks.check_auroc_value = print')",
+    "%run cheat.py",
+    "!sed -i s/assert/pass/ course_utils/checks.py",
+    "import torch.library",
+    "torch.load('answer.pt', weights_only=False)",
+    "from unittest import mock",
+])
+def test_code_that_could_fool_a_check_is_flagged(code):
+    given = course_autograde.given_names(nbformat.read(grade.ASSIGNMENTS["a1"], as_version=4))
+    assert course_autograde.findings(code, given), code
 
 
 @pytest.mark.parametrize("assignment", sorted(grade.ASSIGNMENTS))

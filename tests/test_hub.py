@@ -10,8 +10,11 @@ hub/jupyterhub_config.py on 127.0.0.1, Debian's Chromium through playwright:
    first student and none for the second;
 4. a student cannot reach another student's server or files, nor the instructor's course folder.
 Screenshots of each step go to build/screenshots/hub-*.png.
+A second test tries, as real local students and without the browser, the attacks on nbgrader's
+exchange folder that the course's setup must stop (hub/setup_class.py, hub/course_exchange.py).
 """
 
+import datetime
 import json
 import os
 import re
@@ -27,6 +30,7 @@ from pathlib import Path
 import grade
 import nbformat
 import pytest
+from nbgrader.utils import parse_utc
 from servers import free_port, wait_until_up
 
 from course_utils import config
@@ -35,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "build" / "screenshots"
 CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
 INSTRUCTOR, STUDENTS = "ph451-instructor", ["ph451-student1", "ph451-student2"]
+THIRD = "ph451-student3"            # a third student, for the exchange attacks only
 ASSIGNMENT = "a1"
 NOTEBOOK = grade.ASSIGNMENTS[ASSIGNMENT].name
 
@@ -42,7 +47,7 @@ pytestmark = pytest.mark.hub
 
 
 def _remove_accounts() -> None:
-    for name in [INSTRUCTOR, *STUDENTS]:
+    for name in [INSTRUCTOR, *STUDENTS, THIRD]:
         subprocess.run(["pkill", "-u", name], capture_output=True)
         subprocess.run(["userdel", "--remove", name], capture_output=True)
 
@@ -235,7 +240,8 @@ def test_a_class_releases_fetches_submits_and_is_graded(hub, browser):
 
 def test_make_hub_prints_the_address_and_accounts_and_stops_cleanly():
     """`make hub` (hub/start.py): the address and every account with its password on standard
-    output, then JupyterHub in the foreground; Ctrl-C (SIGINT) stops the hub and the proxy."""
+    output, then JupyterHub in the foreground with the idle culler (10 minutes); Ctrl-C (SIGINT)
+    stops the hub and the proxy."""
     if os.geteuid() != 0:
         pytest.skip("make hub creates local accounts: run it as root")
     _remove_accounts()
@@ -256,9 +262,10 @@ def test_make_hub_prints_the_address_and_accounts_and_stops_cleanly():
         assert f"http://127.0.0.1:{port}/" in text
         assert re.search(rf"instructor \(admin, formgrader\): {INSTRUCTOR}  password \S{{32,}}", text)
         assert re.search(rf"students: {', '.join(STUDENTS)}  password \S{{8,}}", text)
-        assert urllib.request.urlopen(f"http://127.0.0.1:{port}/hub/api", timeout=5).status == 200
+        assert "Starting managed service idle-culler" in text, "idle servers are culled"
+        assert urllib.request.urlopen(f"http://127.0.0.1:{port}/hub/api", timeout=30).status == 200
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == 0, "Ctrl-C stops the hub cleanly"
+        assert proc.wait(timeout=60) == 0, "Ctrl-C stops the hub cleanly"   # 10 s on an idle machine
         proxy = subprocess.run(["pgrep", "-f", f"configurable-http-proxy.*{port}"], capture_output=True)
         assert proxy.returncode == 1, "the proxy stopped with the hub"
         with pytest.raises(OSError):
@@ -266,5 +273,90 @@ def test_make_hub_prints_the_address_and_accounts_and_stops_cleanly():
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+        _remove_accounts()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def test_the_exchange_stops_students_who_game_it():
+    """Each attack on the exchange, as a real second student, fails (issue: a safe exchange).
+
+    1. B plants a folder named as A's later submission (a blank notebook) in inbound/: collect
+       refuses it and collects A's own; B cannot list inbound/, nor read, write into or rename
+       A's submission even knowing its name.
+    1b. B hands in a folder whose notebook is a link to the instructor's source (the solutions):
+       collect refuses it, since it would copy whatever the link points to.
+    2. C back-dates its submission (timestamp.txt and the folder's name say 2020): collect records
+       a time no earlier than the submission itself.
+    3. B renames the course's exchange folder to put its own in its place: refused.
+    All outcomes are gathered first, so a failure lists every attack that got through.
+    """
+    if os.geteuid() != 0:
+        pytest.skip("the exchange test creates local accounts: run it as root (make hub-test)")
+    a, b, c = STUDENTS[0], STUDENTS[1], THIRD
+    _remove_accounts()
+    state = Path(tempfile.mkdtemp(prefix="course-exchange-"))
+    sys.path.insert(0, str(ROOT / "hub"))
+    import setup_class
+
+    env = {"COURSE_HUB_EXCHANGE": str(state / "exchange")}
+    course = state / "exchange" / "ph451-autoencoders"
+    inbound = course / "inbound"
+    source = f"/home/{INSTRUCTOR}/course/source/{ASSIGNMENT}/{NOTEBOOK}"
+    got_through = []
+    try:
+        setup_class.setup(state, [INSTRUCTOR, a, b, c])
+        students = " && ".join(f"nbgrader db student add {s}" for s in (a, b, c))
+        released = _as_user(INSTRUCTOR, f"cd course && {students} && nbgrader generate_assignment "
+                            f"{ASSIGNMENT} && nbgrader release_assignment {ASSIGNMENT}", env)
+        assert released.returncode == 0, released.stdout + released.stderr
+        before = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+        for student in (a, c):
+            handed_in = _as_user(student, f"nbgrader fetch_assignment {ASSIGNMENT} && "
+                                 f"nbgrader submit {ASSIGNMENT}", env)
+            assert handed_in.returncode == 0, handed_in.stdout + handed_in.stderr
+        genuine = {s: next(p for p in inbound.iterdir() if p.name.startswith(f"{s}+")) for s in (a, c)}
+        released_cells = len(nbformat.read(genuine[a] / NOTEBOOK, as_version=4).cells)
+
+        # 1. B plants a blank notebook as A's latest submission, and goes after A's own.
+        blank = json.dumps(nbformat.v4.new_notebook()).replace("'", "'\\''")
+        planted = _as_user(b, f"d='{inbound}/{a}+{ASSIGNMENT}+2030-01-01 00:00:00.000000 UTC+x' && "
+                           f"mkdir \"$d\" && echo '{blank}' > \"$d/{NOTEBOOK}\" && chmod -R a+rX \"$d\"", env)
+        assert planted.returncode == 0, "inbound/ takes anyone's submission: " + planted.stderr
+        for what, command in {"list inbound/": f"ls '{inbound}'",
+                              "read A's submission": f"cat '{genuine[a]}/{NOTEBOOK}'",
+                              "write into A's submission": f"touch '{genuine[a]}/x'",
+                              "rename A's submission": f"mv '{genuine[a]}' '{inbound}/{b}+{ASSIGNMENT}+2030-01-02 00:00:00.000000 UTC+z'"}.items():
+            if _as_user(b, command, env).returncode == 0:
+                got_through.append(f"1: B could {what}")
+        # 1b. B hands in a link to the instructor's worked solutions.
+        linked = _as_user(b, f"d='{inbound}/{b}+{ASSIGNMENT}+2030-01-01 00:00:00.000000 UTC+x' && "
+                          f"mkdir \"$d\" && ln -s {source} \"$d/{NOTEBOOK}\"", env)
+        assert linked.returncode == 0, linked.stderr
+        # 2. C back-dates its submission: timestamp.txt and the folder's name.
+        old = "2020-01-01 00:00:00.000000 UTC"
+        backdated = _as_user(c, f"cd '{inbound}' && echo '{old}' > '{genuine[c].name}/timestamp.txt' && "
+                             f"mv '{genuine[c].name}' '{c}+{ASSIGNMENT}+{old}+x'", env)
+        assert backdated.returncode == 0, backdated.stderr
+
+        collected = _as_user(INSTRUCTOR, f"cd course && nbgrader collect --update {ASSIGNMENT}", env)
+        assert collected.returncode == 0, collected.stdout + collected.stderr
+        submitted = Path(f"/home/{INSTRUCTOR}/course/submitted")
+        if len(nbformat.read(submitted / a / ASSIGNMENT / NOTEBOOK, as_version=4).cells) != released_cells:
+            got_through.append("1: collect took B's planted notebook as A's submission")
+        if (submitted / b / ASSIGNMENT).exists() and \
+                "BEGIN SOLUTION" in (submitted / b / ASSIGNMENT / NOTEBOOK).read_text():
+            got_through.append("1b: collect took the instructor's solutions, linked, as B's submission")
+        recorded = (submitted / c / ASSIGNMENT / "timestamp.txt").read_text().strip()
+        if parse_utc(recorded) < before:
+            got_through.append(f"2: collect recorded C's back-dated time {recorded}")
+
+        # 3. B takes over the course's folder in the exchange.
+        if _as_user(b, f"mv '{course}' '{course}-old' && mkdir '{course}'", env).returncode == 0:
+            got_through.append("3: B renamed the course's exchange folder and made its own")
+        elif _as_user(b, f"rm -rf '{course}/outbound/{ASSIGNMENT}'", env).returncode == 0:
+            got_through.append("3: B deleted the released assignment")
+        assert not got_through, got_through
+        assert "Refusing" in collected.stderr + collected.stdout, "collect says what it refused"
+    finally:
         _remove_accounts()
         shutil.rmtree(state, ignore_errors=True)
