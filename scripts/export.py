@@ -204,7 +204,7 @@ instructors). Search the whole course with the search box (or Ctrl+K).
 
 DECK_PAGE = """# Lecture slides
 
-<p><a href="../slides/index.html">Open the lecture deck</a>: the slides of the lecture, each with
+<p><a href="slides/index.html">Open the lecture deck</a>: the slides of the lecture, each with
 its live demo and a pointer to its notebook (reveal.js; arrow keys or space to move on, Esc for
 an overview of all slides).</p>
 

@@ -349,7 +349,7 @@ def book_pages(browser, site_server):
         tab.page.goto(f"{site_server}/index.html")
         hrefs = tab.page.eval_on_selector_all(
             "nav.bd-docs-nav a.reference.internal", "els => els.map(e => e.getAttribute('href'))")
-    return ["index.html"] + [h.split("#")[0] for h in hrefs if h.split("#")[0] != "index.html"]
+    return ["index.html"] + [h.split("#")[0] for h in hrefs if h.split("#")[0] not in ("", "index.html")]
 
 
 def test_book_sidebar_lists_the_course_in_order_and_the_deck(book_pages):
@@ -421,7 +421,7 @@ def test_every_book_page_is_accessible_complete_and_offline(browser, site_server
                 if not figures:
                     problems.append(f"{href} has no figures")
                 _launch_links(page, site_server, href, _course_pages()[i])
-                contents = page.locator("nav.bd-toc-nav a").count()
+                contents = page.locator("#pst-page-toc-nav a").count()
                 if contents < 2:
                     problems.append(f"{href}: the page's contents list {contents} sections")
                 nxt = page.eval_on_selector_all("a.right-next", "els => els.map(e => e.href)")
@@ -442,8 +442,8 @@ def test_every_book_page_is_accessible_complete_and_offline(browser, site_server
 
 def _search_term(path: Path, others: list[Path]) -> str:
     """A word of the notebook's text that the fewest other pages contain (full text, not a title)."""
-    def words(p):
-        cells = json.loads((ROOT / p).read_text())["cells"]
+    def words(p):  # the page's own text: the student version the book was built from
+        cells = json.loads((ROOT / "build" / "book" / p).read_text())["cells"]
         text = " ".join("".join(c["source"]) for c in cells[1:] if c["cell_type"] == "markdown")
         return set(re.findall(r"\b[a-z]{9,}\b", text))
     mine, theirs = words(path), [words(o) for o in others if o != path]
