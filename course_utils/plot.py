@@ -119,13 +119,10 @@ def describe(fig: plt.Figure) -> str:
     return " ".join(parts)
 
 
-def _png_with_alt(png_formatter):
-    """The notebook's PNG formatter for figures, adding ``{"alt": describe(fig)}`` as metadata."""
-    def formatter(fig):
-        data = png_formatter(fig)
-        return None if data is None else (data, {"alt": describe(fig)})
-    formatter.course_alt = True
-    return formatter
+def _alt_metadata(fig, include=None, exclude=None):
+    """IPython's mime-bundle hook for figures: no data (the PNG formatter draws the figure), only
+    ``{"image/png": {"alt": describe(fig)}}`` as its metadata."""
+    return {}, {"image/png": {"alt": describe(fig)}}
 
 
 def use_course_style() -> None:
@@ -140,15 +137,10 @@ def use_course_style() -> None:
     shell = get_ipython()
     if shell is None or not hasattr(shell, "display_formatter"):
         return
-    png = shell.display_formatter.formatters["image/png"]
-    current = png.lookup_by_type(plt.Figure) if plt.Figure in png.type_printers else None
-    if current is None:
-        from IPython.core.pylabtools import print_figure
-
-        def current(fig):
-            return print_figure(fig, "png", bbox_inches="tight", base64=True)
-    if not getattr(current, "course_alt", False):
-        png.for_type(plt.Figure, _png_with_alt(current))
+    # Through the mime-bundle formatter, not the PNG one: the inline backend registers its own PNG
+    # formatter when the first figure is drawn, replacing any set before; metadata from the bundle
+    # is kept beside the PNG it draws.
+    shell.display_formatter.mimebundle_formatter.for_type(plt.Figure, _alt_metadata)
 
 
 def _as_images(x: torch.Tensor, name: str) -> torch.Tensor:

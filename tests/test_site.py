@@ -92,21 +92,22 @@ def test_a_figure_drawn_by_hand_is_described_from_its_labels():
 
 
 def test_a_figure_shown_in_a_notebook_carries_its_description(monkeypatch):
-    """The notebook's PNG formatter gets the description as metadata, where nbconvert and the
-    book read the image's alt text; without the style it is missing (and nbconvert writes its
-    generic text)."""
+    """The description goes into the PNG's display metadata, where nbconvert and the book read the
+    image's alt text; it survives the inline backend registering its PNG formatter afterwards (at
+    the first figure), and without the style it is missing (nbconvert then writes its generic text)."""
     class Shell:
         display_formatter = DisplayFormatter()
 
     shell = Shell()
     png = shell.display_formatter.formatters["image/png"]
-    png.for_type(plt.Figure, lambda fig: print_figure(fig, "png", base64=True))
     monkeypatch.setattr("IPython.get_ipython", lambda: shell)
     fig, ax = plt.subplots()
     ax.plot([0, 1], [1, 0])
     ax.set(xlabel="epoch", ylabel="loss")
+    png.for_type(plt.Figure, lambda fig: print_figure(fig, "png", base64=True))
     assert shell.display_formatter.format(fig)[1] == {}
     plot.use_course_style()
-    plot.use_course_style()  # twice: still one description, not a formatter wrapped twice
+    plot.use_course_style()  # twice: still one description
+    png.for_type(plt.Figure, lambda fig: print_figure(fig, "png", base64=True))  # the backend, later
     data, metadata = shell.display_formatter.format(fig)
     assert data["image/png"] and metadata == {"image/png": {"alt": "Figure. 1 line of loss against epoch."}}
