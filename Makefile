@@ -37,7 +37,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,hub]'
 	@touch $@
 
-$(WEB)/.complete: | $(STAMP)
+$(WEB)/.complete-2: | $(STAMP)
 	scripts/fetch-web-assets.sh $(WEB)
 
 $(DATA): | $(STAMP)
@@ -51,7 +51,7 @@ $(JETS): | $(STAMP)
 $(LABSET): jupyterlab-settings/overrides.json | $(STAMP)
 	scripts/install-lab-settings.sh $(BIN)/python
 
-setup: $(STAMP) $(DATA) $(JETS) $(LABSET) $(WEB)/.complete
+setup: $(STAMP) $(DATA) $(JETS) $(LABSET) $(WEB)/.complete-2
 
 # JupyterHub's proxy, from npm (node 18 or newer), once.
 $(CHP): | $(STAMP)
@@ -102,11 +102,13 @@ grade: setup
 grade-test: setup
 	COURSE_HEADLESS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest tests/test_grading.py -m grading -n 2
 
-# The site: every notebook (student version, executed up to its first exercise) and the deck.
+# The course book (Jupyter Book, book/): every notebook as its student version, executed up to its
+# first exercise (the copies make notebooks keeps; nothing runs again), search, launch links, the deck.
 site: setup
 	COURSE_HEADLESS=1 $(BIN)/python scripts/export.py site --out build/site
 
-# JupyterLab, the deck and the site in Debian's Chromium (installed here if missing).
+# JupyterLab, the deck and the book in Debian's Chromium (installed here if missing): axe-core's
+# WCAG 2.1 AA rules on every page, figures' descriptions, search and navigation by keyboard.
 browser: setup site
 	@test -x /usr/bin/chromium || scripts/apt-install.sh chromium
 	$(BIN)/python -m pytest tests/test_browser.py -m browser

@@ -81,6 +81,8 @@ def as_device(device) -> torch.device:
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python, NumPy and PyTorch; returns a CPU ``torch.Generator`` with that seed.
 
+    As the setup call of every notebook it also sets the course's figure style, in which every
+    figure shown carries a description for screen readers (``plot.use_course_style``).
     Introduced in notebook 01.
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
@@ -91,4 +93,7 @@ def seed_everything(seed: int) -> torch.Generator:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds CUDA and MPS
+    from . import plot  # here, not at the top: plot imports matplotlib, which config need not
+
+    plot.use_course_style()
     return torch.Generator().manual_seed(seed)

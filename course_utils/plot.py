@@ -1,4 +1,12 @@
-"""Figures the notebooks show. Every function returns the figure; end the line with ``;``."""
+"""Figures the notebooks show. Every function returns the figure; end the line with ``;``.
+
+Every figure a notebook shows also says what it shows in words: the helpers here attach a short
+description (:func:`set_alt`), and any other figure gets one built from its own titles, axis
+labels, legend entries and plot types (:func:`describe`). :func:`use_course_style` (called by
+``config.seed_everything``, the setup call of every notebook) puts it into the image's display
+metadata, where the course book reads it as the image's alt text, and sets colour-blind-safe
+colours (Okabe-Ito) on opaque backgrounds.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,130 @@ import numpy as np
 import torch
 
 from ._validate import arguments, as_float_tensor, images, positive_int
+
+# Okabe & Ito (2008), "Color universal design": told apart with every common colour-vision
+# deficiency; black last (it is also the text colour).
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+STYLE = {
+    "axes.prop_cycle": plt.cycler(color=OKABE_ITO),
+    "image.cmap": "viridis",
+    "figure.facecolor": "white",  # opaque: a dark theme must not show through behind the axes
+    "axes.facecolor": "white",
+    "savefig.facecolor": "white",
+    "savefig.transparent": False,
+}
+_ALT = "_course_alt"  # the attribute set_alt stores a figure's description under
+
+
+def set_alt(fig: plt.Figure, text: str) -> plt.Figure:
+    """Attach a description of ``fig`` for readers who cannot see it (the image's alt text).
+
+    Use it for a figure you draw yourself when its titles and labels do not say what it shows;
+    :func:`describe` falls back to those. Introduced in notebook 01."""
+    if not isinstance(fig, plt.Figure):
+        raise TypeError(f"set_alt describes a matplotlib Figure, got {type(fig).__name__}")
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("the description must be a non-empty string saying what the figure shows")
+    setattr(fig, _ALT, " ".join(text.split()))
+    return fig
+
+
+def _texts(items) -> list[str]:
+    return [t for t in (" ".join(str(i).split()) for i in items) if t and not t.startswith("_")]
+
+
+def _quoted(items: list[str], most: int = 8) -> str:
+    shown = ", ".join(items[:most])
+    return shown + (f" and {len(items) - most} more" if len(items) > most else "")
+
+
+def _panel(ax) -> str:
+    """One axes in words: what is drawn, against what, with which legend entries."""
+    kinds = []
+    lines = [line for line in ax.get_lines() if len(line.get_xdata()) > 1]
+    if lines:
+        kinds.append(f"{len(lines)} line{'s' * (len(lines) > 1)}")
+    points = [c for c in ax.collections if type(c).__name__ == "PathCollection"]
+    if points:
+        n = sum(len(c.get_offsets()) for c in points)
+        kinds.append(f"a scatter plot of {n} points")
+    bars = [p for p in ax.patches if type(p).__name__ == "Rectangle"]
+    if len(bars) > 1:
+        left = sorted((b.get_x(), b.get_x() + b.get_width()) for b in bars)
+        touching = all(np.isclose(a[1], b[0]) for a, b in zip(left, left[1:]))  # bins, not bars
+        kinds.append("a histogram" if touching else f"{len(bars)} bars")
+    if ax.images:
+        kinds.append("an image" if len(ax.images) == 1 else f"{len(ax.images)} images")
+    text = " and ".join(kinds) or "an empty panel"
+    xlabel, ylabel = ax.get_xlabel().strip(), ax.get_ylabel().strip()
+    if ylabel and xlabel:
+        text += f" of {ylabel} against {xlabel}"
+    elif ylabel or xlabel:
+        text += f" ({ylabel or xlabel})"
+    if ax.get_yscale() == "log":
+        text += ", logarithmic y axis"
+    title = ax.get_title().strip()
+    legend = ax.get_legend()
+    if legend is not None:
+        entries = _texts(t.get_text() for t in legend.get_texts())
+        if entries:
+            text += f"; legend: {_quoted(entries)}"
+    return (f"{title}: " if title else "") + text
+
+
+def describe(fig: plt.Figure) -> str:
+    """A short description of ``fig`` in words: the one :func:`set_alt` attached, or one built
+    from the figure's title, its panels' titles, axis labels, legend entries and plot types.
+    Introduced in notebook 01."""
+    if not isinstance(fig, plt.Figure):
+        raise TypeError(f"describe takes a matplotlib Figure, got {type(fig).__name__}")
+    if getattr(fig, _ALT, None):
+        return getattr(fig, _ALT)
+    title = fig._suptitle.get_text().strip() if fig._suptitle is not None else ""
+    axes = [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
+    bars = [ax.get_ylabel() or ax.get_xlabel() for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    drawn = [ax for ax in axes if ax.axison or ax.images or ax.get_lines() or ax.collections]
+    pictures = [ax for ax in drawn if ax.images and not ax.get_lines() and not ax.get_xlabel()]
+    others = [ax for ax in drawn if ax not in pictures]
+    parts = [f"Figure: {title}." if title else "Figure."]
+    if pictures:
+        labels = _texts(ax.get_title() or ax.get_ylabel() for ax in pictures)
+        parts.append(f"{len(pictures)} image panel{'s' * (len(pictures) > 1)}" +
+                     (f" labelled {_quoted(labels)}." if labels else "."))
+    for i, ax in enumerate(others[:6]):
+        text = _panel(ax)
+        parts.append(f"Panel {i + 1}: {text}." if len(others) > 1 else text[0].upper() + text[1:] + ".")
+    if len(others) > 6:
+        parts.append(f"And {len(others) - 6} more panels.")
+    if bars:
+        parts.append(f"Colour bar: {_quoted(_texts(bars))}." if _texts(bars) else "With a colour bar.")
+    if not pictures and not others:
+        parts.append("No plotted data.")
+    return " ".join(parts)
+
+
+def _alt_metadata(fig, include=None, exclude=None):
+    """IPython's mime-bundle hook for figures: no data (the PNG formatter draws the figure), only
+    ``{"image/png": {"alt": describe(fig)}}`` as its metadata."""
+    return {}, {"image/png": {"alt": describe(fig)}}
+
+
+def use_course_style() -> None:
+    """Colour-blind-safe colours on opaque backgrounds (:data:`STYLE`) for every figure, and, in a
+    notebook, a description (:func:`describe`) in the display metadata of every figure shown.
+    Safe to call again; outside IPython only the style is set. Introduced in notebook 01."""
+    plt.rcParams.update(STYLE)
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with Jupyter
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return
+    # Through the mime-bundle formatter, not the PNG one: the inline backend registers its own PNG
+    # formatter when the first figure is drawn, replacing any set before; metadata from the bundle
+    # is kept beside the PNG it draws.
+    shell.display_formatter.mimebundle_formatter.for_type(plt.Figure, _alt_metadata)
 
 
 def _as_images(x: torch.Tensor, name: str) -> torch.Tensor:
@@ -58,7 +190,9 @@ def image_grid(x: torch.Tensor, ncols: int = 8, titles: Sequence[str] | None = N
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
-    return fig
+    labels = f", labelled {_quoted(_texts(titles))}" if titles is not None else ""
+    return set_alt(fig, f"{suptitle + ': ' if suptitle else ''}a grid of {len(x)} images "
+                        f"in {nrows} row{'s' * (nrows > 1)} of up to {ncols}{labels}.")
 
 
 @arguments
@@ -74,7 +208,10 @@ def detectors(weights: torch.Tensor, n: int | None = None, ncols: int = 12, size
         keep = flat.norm(dim=1).argsort(descending=True)[:positive_int(n, "n")]
         w, flat = w[keep], flat[keep]
     scale = flat.abs().amax(dim=1).clamp_min(1e-12).reshape(-1, *[1] * (w.ndim - 1))
-    return image_grid(0.5 + 0.5 * w / scale, ncols=ncols, size=size, suptitle=suptitle)
+    fig = image_grid(0.5 + 0.5 * w / scale, ncols=ncols, size=size, suptitle=suptitle)
+    return set_alt(fig, f"{suptitle + ': ' if suptitle else ''}{len(w)} feature detectors, each "
+                        "unit's weights drawn as an image (grey is zero; black and white are its "
+                        "largest negative and positive weights).")
 
 
 GAP = 2  # blank pixels between the images of a row in reconstruction_rows
@@ -133,7 +270,8 @@ def reconstruction_rows(rows: Mapping[str, torch.Tensor], size: float = 1.1,
                         top=1 - title_in / height - 0.02 / height, hspace=0.08)
     if title:
         fig.suptitle(title, fontsize=10, y=1 - 0.08 / height, va="top")
-    return fig
+    return set_alt(fig, f"{title + ': ' if title else ''}{m} rows of {n} images each, the same "
+                        f"examples in every row; top to bottom: {_quoted(_texts(tensors), 12)}.")
 
 
 @arguments
@@ -159,7 +297,13 @@ def loss_curves(histories: Mapping[str, object], logy: bool = True, ylabel: str 
         ax.set_yscale("log")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    return fig
+    last = [f"{label} {h.val_loss[-1] if h.val_loss else h.train_loss[-1]:.4g}"
+            for label, h in histories.items()]
+    return set_alt(fig, f"{ylabel} per epoch{' (logarithmic axis)' if logy else ''}, training "
+                        f"solid and validation dashed, for {_quoted(_texts(histories))}; after "
+                        f"{max(len(h.train_loss) for h in histories.values())} epochs the "
+                        f"{'validation' if all(h.val_loss for h in histories.values()) else 'training'}"
+                        f" {ylabel} is {_quoted(last)}.")
 
 
 @arguments
@@ -186,7 +330,9 @@ def sequence_rows(rows: Mapping[str, torch.Tensor], n: int = 6, channel: int = 0
         ax.set_xlabel("t")
     axes[0, 0].legend(fontsize=7)
     fig.tight_layout()
-    return fig
+    labels = _texts(tensors)
+    return set_alt(fig, f"{n} panels, one sequence each (channel {channel} against time step t), "
+                        f"overlaying {_quoted(labels)}: {labels[0]} solid, the others dashed.")
 
 
 @arguments
@@ -210,4 +356,6 @@ def average_jets(named: Mapping[str, torch.Tensor], size: float = 3.2) -> plt.Fi
         shown = ax.imshow(mean_image.clamp(min=1e-3).log10().numpy(), cmap="magma", vmin=-3, vmax=1.5)
         ax.set(title=f"average {label} jet", xticks=[], yticks=[])
     fig.colorbar(shown, ax=axes[0].tolist(), label="log10(% of pT)")
-    return fig
+    return set_alt(fig, f"The average jet image of {_quoted(_texts(named))}, side by side on one "
+                        "logarithmic colour scale (log10 of the per cent of the jet's pT per pixel); "
+                        "the jet axis is at the centre.")
