@@ -36,7 +36,7 @@ def _tau_cases() -> list[tuple[torch.Tensor, torch.Tensor]]:
     across = jet.clone()
     across[:6, 2] = (across[:6, 2] + math.pi + math.pi) % (2 * math.pi) - math.pi   # near phi = +-pi
     return [(jet, torch.tensor([[0.0, 0.0]])), (jet, torch.tensor([[0.1, 0.2], [-0.2, -0.1]])),
-            (across, torch.tensor([[0.0, math.pi - 0.05], [0.1, -math.pi + 0.1]])),
+            (across, torch.tensor([[0.0, math.pi - 0.05]])),
             (jet[:6], torch.tensor([[0.1, 0.2], [-0.2, -0.1], [0.2, -0.2]]))]
 
 
@@ -57,7 +57,8 @@ def check_tau_n(tau_n: Callable) -> None:
         got.append(float(value))
 
     def same(**variant) -> bool:
-        return all(abs(g - _reference_tau(c, a, **variant)) < 1e-5 for g, (c, a) in zip(got, cases))
+        want = [_reference_tau(c, a, **variant) for c, a in cases]
+        return all(abs(g - w) < 1e-5 * max(1.0, abs(w)) for g, w in zip(got, want))
     if same():
         _ok(f"tau_1 = {got[0]:.3f} and tau_2 = {got[1]:.3f} for the same jet: with a second axis "
             "every particle is nearer an axis, so tau_N falls with N; a jet of N prongs is the "
