@@ -158,10 +158,15 @@ def asimov_significance(signal: float, background: float) -> float:
     return math.copysign(z, s)
 
 
-SHAPES = {  # smooth falling backgrounds, density per GeV at mass m (GeV), two parameters p
+SHAPES = {  # smooth falling backgrounds: density per GeV at mass m (GeV); x = (m - 200) / 100
     "exponential": lambda p, m: np.exp(p[0] + p[1] * (m - 200) / 100),
+    "quadratic exponential": lambda p, m: np.exp(p[0] + p[1] * (m - 200) / 100
+                                                 + p[2] * ((m - 200) / 100) ** 2),
     "power": lambda p, m: np.exp(p[0] + p[1] * np.log(m / 200)),
+    "edge": lambda p, m: np.exp(p[0] + p[1] * np.log1p(-m / EDGE)),   # (1 - m / 400 GeV)^p1
 }
+_N_PARAMETERS = {"exponential": 2, "quadratic exponential": 3, "power": 2, "edge": 2}
+EDGE = 400.0   # GeV: "edge" falls to zero there, faster than an exponential towards the jet's mass limit
 
 
 @dataclass(frozen=True)
@@ -169,7 +174,7 @@ class SidebandFit:
     """A background fit in the sidebands of a mass spectrum, and what it predicts in the window."""
 
     shape: str                 # a key of SHAPES
-    parameters: np.ndarray     # its two parameters
+    parameters: np.ndarray     # its parameters
     observed: int              # events in the window
     expected: float            # fitted background in the window
     significance: float        # asimov_significance(observed - expected, expected)
@@ -218,6 +223,8 @@ def sideband_fit(mass: torch.Tensor, window: tuple[float, float] = (140.0, 200.0
     sidebands = [_mass_range(s, "each sideband") for s in sidebands]
     m = as_float_tensor(mass, "mass", ndim=1).double().numpy()
     lo, hi = min(s[0] for s in sidebands), max(s[1] for s in sidebands)
+    if shape == "edge" and hi >= EDGE:
+        raise ValueError(f"the 'edge' shape vanishes at {EDGE:.0f} GeV: keep the sidebands below it")
     if not (lo <= window[0] < window[1] <= hi):
         raise ValueError(f"the window {window} must lie between the sidebands {sidebands}")
     edges = np.arange(lo, hi + bin_width / 2, bin_width)
@@ -233,7 +240,8 @@ def sideband_fit(mass: torch.Tensor, window: tuple[float, float] = (140.0, 200.0
         mu = _integral(shape, p, edges[:-1][side], edges[1:][side])
         return float((mu - counts[side] * np.log(mu)).sum())
 
-    start = np.array([math.log(max(counts[side].mean(), 1) / bin_width), -1.0])
+    start = np.zeros(_N_PARAMETERS[shape])
+    start[:2] = math.log(max(counts[side].mean(), 1) / bin_width), -1.0
     parameters = minimize(nll, start, method="Nelder-Mead",
                           options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 4000}).x
     observed = int(((m > window[0]) & (m < window[1])).sum())

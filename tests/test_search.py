@@ -106,3 +106,14 @@ def test_the_power_law_shape_fits_a_power_law():
     assert abs(fit.significance) < 3
     with pytest.raises(ValueError, match="shape must be one of"):
         search.sideband_fit(mass, shape="spline")
+
+
+def test_the_edge_shape_fits_its_own_shape_and_stays_below_its_edge():
+    u = np.random.default_rng(4).random(20_000)            # density ~ (1 - m / 400)^3 on 100-300 GeV
+    a, b = (1 - 100 / 400) ** 4, (1 - 300 / 400) ** 4
+    mass = torch.from_numpy(400 * (1 - (a - u * (a - b)) ** 0.25))
+    fit = search.sideband_fit(mass, shape="edge")
+    assert fit.parameters[1] == pytest.approx(3, abs=0.15)
+    assert abs(fit.significance) < 3
+    with pytest.raises(ValueError, match="below it"):
+        search.sideband_fit(mass, sidebands=((100.0, 140.0), (200.0, 450.0)), shape="edge")
