@@ -14,7 +14,7 @@ ASSIGNMENTS := $(sort $(wildcard notebooks/assignments/*.ipynb))
 SLIDES    := $(wildcard slides/*.ipynb)
 WEB    := $(VENV)/share/course-web
 
-.PHONY: help setup lab test lint unit notebooks grade grade-test repeat homework site browser bench warm slides clean hub hub-test
+.PHONY: help setup jets lab test lint unit notebooks grade grade-test repeat homework site browser bench warm slides clean hub hub-test
 
 help:
 	@echo "make lab    set up (once) and start JupyterLab in the course folder"
@@ -44,7 +44,11 @@ $(DATA): | $(STAMP)
 	scripts/prepare-data.sh $(BIN)/python
 
 # Jets for notebook 08 and a4: Pythia 8 + FastJet, once, on every core (about 5 minutes on two).
+# `make jets` makes the missing files; jets.load refuses files of an older format and says so.
 $(JETS): | $(STAMP)
+	$(BIN)/python scripts/generate_jets.py
+
+jets: | $(STAMP)
 	$(BIN)/python scripts/generate_jets.py
 
 # JupyterLab without the news prompt or update check (jupyterlab-settings/overrides.json), for lab and hub.

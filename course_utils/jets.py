@@ -1,8 +1,12 @@
-"""Jets from Pythia 8 and FastJet (notebook 08, assignment a4): loading, jet images, figures of merit.
+"""Jets from Pythia 8 and FastJet (notebook 08, assignment a4): the generated data, jet images and
+the physicist's jet observables (mass, N-subjettiness).
 
-The files are made once by ``scripts/generate_jets.py`` (``make setup``): for each process
-(``qcd``, ``top``, ``wprime``) the leading constituents of every jet as (pT, eta - eta_jet,
-phi - phi_jet), zero-padded, and the jet's (pT, eta, phi, mass), with the generator settings.
+The files are made once by ``scripts/generate_jets.py`` (``make jets``, part of ``make setup``)
+with the settings written here in ``GENERATION``: for each process (``qcd``, ``top``,
+``wprime``) the leading constituents of every selected jet as (pT, y - y_jet, phi - phi_jet)
+(rapidity offsets, as FastJet measures distances), zero-padded; the jet's pT, rapidity, eta, phi
+and mass; its number of constituents; its N-subjettiness tau_1..3; and the event it came from.
+Models and the search's statistics live in :mod:`course_utils.search`.
 """
 
 from __future__ import annotations
@@ -14,30 +18,59 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
 from . import config
 from ._validate import arguments, as_float_tensor, positive_int
-from .models import ConvAutoencoder
 
-PROCESSES = ("qcd", "top", "wprime")
+FORMAT = 2                             # the file layout load() reads; bumped when it changes
+R = 0.8                                # anti-kt radius, and R0 of the N-subjettiness normalisation
 SPLIT_SEED = 551                       # fixed, so every notebook sees the same splits
 SPLITS = {"train": 0.6, "val": 0.15, "test": 0.25}
+
+# The generator's settings: scripts/generate_jets.py reads them, load() checks a file against them.
+_COMMON = ["Beams:eCM = 14000.", "Tune:pp = 14", "PartonLevel:MPI = off",
+           "PhaseSpace:pTHatMin = 400.", "PhaseSpace:pTHatMax = 700."]
+_W_TO_QUARKS = ["24:onMode = off", "24:onIfAny = 1 2 3 4 5"]
+GENERATION = {
+    "jet": dict(R=R, pt_min=550.0, pt_max=650.0, abs_eta_max=2.0, leading=2),
+    "max_constituents": 100,
+    "nsubjettiness": dict(axes="exclusive kt", beta=1.0, R0=R, n_max=3),
+    "processes": {
+        "qcd": dict(jets=14_000, seed=1000, match=None, settings=[*_COMMON, "HardQCD:all = on"]),
+        "top": dict(jets=6_000, seed=2000, match=[6],
+                    settings=[*_COMMON, "Top:gg2ttbar = on", "Top:qqbar2ttbar = on", *_W_TO_QUARKS]),
+        "wprime": dict(jets=4_000, seed=3000, match=[23, 24],
+                       settings=[*_COMMON, "NewGaugeBoson:ffbar2Wprime = on", "34:m0 = 1200.",
+                                 "Wprime:coup2WZ = 1.", "34:onMode = off", "34:onIfAll = 23 24",
+                                 *_W_TO_QUARKS, "23:onMode = off", "23:onIfAny = 1 2 3 4 5"]),
+    },
+}
+PROCESSES = tuple(GENERATION["processes"])
 
 
 class JetsUnavailableError(FileNotFoundError):
     """Raised when the generated jets are not on disk."""
 
 
+class JetsFormatError(ValueError):
+    """Raised when a jets file was written by another generator version or with other settings."""
+
+
 @dataclass(frozen=True, repr=False)
 class Jets:
-    """Jets of one process and split: ``constituents`` ``(N, C, 3)`` (pT in GeV, d_eta, d_phi;
-    zero rows are padding), ``pt``, ``eta``, ``mass`` ``(N,)`` in GeV, and the generator settings."""
+    """Jets of one process and split: ``constituents`` ``(N, C, 3)`` (pT in GeV, d_y, d_phi;
+    zero rows are padding); ``pt``, ``rapidity``, ``eta``, ``mass`` ``(N,)`` (GeV);
+    ``n_constituents`` ``(N,)`` (all of them, also those beyond C); ``tau`` ``(N, 3)``
+    (N-subjettiness tau_1, tau_2, tau_3, beta = 1); ``event`` ``(N,)`` event numbers; the settings."""
 
     constituents: torch.Tensor
     pt: torch.Tensor
+    rapidity: torch.Tensor
     eta: torch.Tensor
     mass: torch.Tensor
+    n_constituents: torch.Tensor
+    tau: torch.Tensor
+    event: torch.Tensor
     process: str
     meta: dict
 
@@ -47,17 +80,50 @@ class Jets:
     def __repr__(self) -> str:
         return f"Jets({self.process!r}, {len(self)} jets, mass median {self.mass.median():.0f} GeV)"
 
+    @property
+    def tau21(self) -> torch.Tensor:
+        """tau_2 / tau_1 ``(N,)``: small for two-prong jets (W, Z), near 1 for one-prong jets."""
+        return _ratio(self.tau[:, 1], self.tau[:, 0])
+
+    @property
+    def tau32(self) -> torch.Tensor:
+        """tau_3 / tau_2 ``(N,)``: small for three-prong jets (tops)."""
+        return _ratio(self.tau[:, 2], self.tau[:, 1])
+
+
+def _ratio(numerator: torch.Tensor, denominator: torch.Tensor) -> torch.Tensor:
+    """numerator / denominator, 0 where both are 0 (a jet with too few particles for N axes)."""
+    return torch.where(denominator > 0, numerator / denominator.clamp(min=1e-30),
+                       torch.zeros_like(numerator))
+
 
 def data_dir() -> Path:
     """Folder of the generated jets: ``<course data folder>/jets``."""
     return config.data_dir() / "jets"
 
 
+def _check_meta(meta: dict, process: str, path: Path) -> None:
+    """Refuse a file of another format, or generated with other settings than ``GENERATION``."""
+    redo = (f"delete {path} and generate the jets again (`make jets`, or `python "
+            f"scripts/generate_jets.py {process}`; about 5 minutes on two cores)")
+    if meta.get("format") != FORMAT:
+        raise JetsFormatError(f"{path} is in jets format {meta.get('format', 1)}; this course reads "
+                              f"format {FORMAT} (rapidity offsets, N-subjettiness, event numbers): {redo}")
+    want = GENERATION["processes"][process]
+    for key, value in (("settings", want["settings"]), ("match", want["match"]),
+                       ("jet", GENERATION["jet"]), ("nsubjettiness", GENERATION["nsubjettiness"]),
+                       ("max_constituents", GENERATION["max_constituents"])):
+        if meta.get(key) != value:
+            raise JetsFormatError(f"{path} was generated with {key} = {meta.get(key)!r}, but "
+                                  f"course_utils.jets expects {value!r}: {redo}")
+
+
 @arguments
 def load(process: str, split: str = "train", limit: int | None = None) -> Jets:
     """The jets of ``process`` (``"qcd"``, ``"top"`` or ``"wprime"``) in ``split``.
 
-    The splits (60 / 15 / 25 % train / val / test) are a fixed random partition of the file.
+    The splits (60 / 15 / 25 % train / val / test) are a fixed random partition of the file's
+    **events**: the two jets of one event always land in the same split.
     """
     if process not in PROCESSES:
         raise ValueError(f"process must be one of {', '.join(map(repr, PROCESSES))}, got {process!r}")
@@ -67,39 +133,70 @@ def load(process: str, split: str = "train", limit: int | None = None) -> Jets:
     if not path.is_file():
         raise JetsUnavailableError(
             f"no {process} jets at {path}. Generate them once (about 5 minutes on two cores, "
-            f"offline) with `make setup`, or `python scripts/generate_jets.py {process}`")
+            f"offline) with `make jets` (part of `make setup`), or "
+            f"`python scripts/generate_jets.py {process}`")
     with np.load(path) as f:
-        constituents, jets, meta = f["constituents"], f["jets"], json.loads(str(f["meta"]))
-    order = torch.randperm(len(jets), generator=torch.Generator().manual_seed(SPLIT_SEED))
-    bounds = np.cumsum([0] + [round(len(jets) * f) for f in SPLITS.values()])
-    bounds[-1] = len(jets)
+        meta = json.loads(str(f["meta"]))
+        _check_meta(meta, process, path)
+        arrays = {k: f[k] for k in f.files if k != "meta"}
+    events = np.unique(arrays["event"])
+    order = torch.randperm(len(events), generator=torch.Generator().manual_seed(SPLIT_SEED)).numpy()
+    bounds = np.cumsum([0] + [round(len(events) * f) for f in SPLITS.values()])
+    bounds[-1] = len(events)
     i = list(SPLITS).index(split)
-    index = order[bounds[i]:bounds[i + 1]]
+    chosen = np.isin(arrays["event"], events[order[bounds[i]:bounds[i + 1]]])
+    index = np.flatnonzero(chosen)
     if limit is not None:
         index = index[:positive_int(limit, "limit")]
-    jets_t = torch.from_numpy(jets)[index]
-    return Jets(torch.from_numpy(constituents)[index], jets_t[:, 0], jets_t[:, 1], jets_t[:, 3],
-                process, meta)
+    t = {k: torch.from_numpy(np.ascontiguousarray(v[index])) for k, v in arrays.items()}
+    return Jets(t["constituents"], t["pt"], t["rapidity"], t["eta"], t["mass"], t["n_constituents"],
+                t["tau"], t["event"], process, meta)
 
 
 def _check_constituents(constituents: torch.Tensor) -> torch.Tensor:
     c = as_float_tensor(constituents, "constituents", ndim=3)
     if c.shape[2] != 3:
-        raise ValueError(f"constituents must be (N, C, 3) rows of (pT, d_eta, d_phi), got shape "
+        raise ValueError(f"constituents must be (N, C, 3) rows of (pT, d_y, d_phi), got shape "
                          f"{tuple(c.shape)}")
     if (c[:, :, 0] < 0).any():
         raise ValueError("constituents have a negative pT: is the first column pT?")
     empty = (c[:, :, 0].sum(dim=1) == 0).nonzero().flatten()
     if len(empty):
         raise ValueError(f"{len(empty)} jet(s) have no constituents (all pT zero), e.g. jet "
-                         f"{empty[0].item()}: an image of an empty jet is undefined")
+                         f"{empty[0].item()}: an empty jet has no image, mass or axes")
     return c.double()
+
+
+@arguments
+def nsubjettiness(constituents: torch.Tensor, n_max: int = 3) -> torch.Tensor:
+    """N-subjettiness ``(N, n_max)`` of jets ``(N, C, 3)`` of (pT, d_y, d_phi), beta = 1:
+    tau_N = sum_k pT_k min_j dR(k, axis_j) / (sum_k pT_k R0), R0 = 0.8 (Thaler & Van Tilburg,
+    arXiv:1011.2268, eq. 1-2), with the N axes of FastJet's exclusive kt clustering (E-scheme,
+    R = 1000 as FastJet's Nsubjettiness KT_Axes) of the massless constituents. tau_N = 0 for a
+    jet of at most N particles. Computed by ``scripts/generate_jets.py``; introduced in notebook 08."""
+    import fastjet  # only here: loading the stored jets needs no FastJet
+
+    n_max = positive_int(n_max, "n_max", maximum=10)
+    c = _check_constituents(constituents).numpy()
+    definition = fastjet.JetDefinition(fastjet.kt_algorithm, 1000.0)
+    out = np.zeros((len(c), n_max))
+    for j, jet in enumerate(c):
+        jet = jet[jet[:, 0] > 0]
+        pt, y, phi = jet[:, 0], jet[:, 1], jet[:, 2]
+        four = np.stack([pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(y), pt * np.cosh(y)], 1)
+        sequence = fastjet.ClusterSequence([fastjet.PseudoJet(*p) for p in four.tolist()], definition)
+        for n in range(1, min(n_max, len(jet) - 1) + 1):
+            axes = np.array([(a.rap(), a.phi_std()) for a in sequence.exclusive_jets(n)])
+            d_phi = (phi[:, None] - axes[None, :, 1] + math.pi) % (2 * math.pi) - math.pi
+            d_r = np.hypot(y[:, None] - axes[None, :, 0], d_phi).min(axis=1)
+            out[j, n - 1] = (pt * d_r).sum() / (pt.sum() * R)
+    return torch.from_numpy(out)
 
 
 @arguments
 def preprocess(constituents: torch.Tensor) -> torch.Tensor:
     """The usual recipe, per jet: centre on the pT-weighted centroid, rotate the principal axis
-    of the pT-weighted (d_eta, d_phi) spread to the vertical, flip so that the pT is heavier on the
+    of the pT-weighted (d_y, d_phi) spread to the vertical, flip so that the pT is heavier on the
     right and at the top. Returns ``(N, C, 3)`` with pT unchanged; padding stays zero."""
     c = _check_constituents(constituents)
     pt, xy = c[:, :, 0], c[:, :, 1:]
@@ -124,7 +221,7 @@ def pixelate(preprocessed: torch.Tensor, size: int = 28, extent: float = 0.8) ->
     Row 0 is the top of the image (largest y). Introduced in notebook 08."""
     size = positive_int(size, "size")
     if not (isinstance(extent, (int, float)) and 0 < extent < 10):
-        raise ValueError(f"extent must be a positive half-width in (eta, phi) units, got {extent!r}")
+        raise ValueError(f"extent must be a positive half-width in (y, phi) units, got {extent!r}")
     c = _check_constituents(preprocessed)
     pt, x, y = c[:, :, 0], c[:, :, 1], c[:, :, 2]
     col = torch.floor((x + extent) / (2 * extent) * size).long()
@@ -140,48 +237,6 @@ def pixelate(preprocessed: torch.Tensor, size: int = 28, extent: float = 0.8) ->
 @arguments
 def images(constituents: torch.Tensor, size: int = 28, extent: float = 0.8) -> torch.Tensor:
     """Jet images ``(N, 1, size, size)`` in per cent of each jet's pT: :func:`preprocess`, then
-    :func:`pixelate`. The defaults (28 x 28 pixels over 1.6 x 1.6 in (eta, phi)) are notebook 08's:
+    :func:`pixelate`. The defaults (28 x 28 pixels over 1.6 x 1.6 in (y, phi)) are notebook 08's:
     the size of the course's images, and wide enough for a top jet's three prongs at 600 GeV."""
     return pixelate(preprocess(constituents), size, extent)
-
-
-class JetAutoencoder(ConvAutoencoder):
-    """Notebook 03's convolutional autoencoder for jet images ``(N, 1, 28, 28)`` with one change:
-    the decoder's last sigmoid is removed, because pixels are per cent of the jet's pT (0 to 100),
-    not grey levels in [0, 1]. Introduced in notebook 08."""
-
-    def __init__(self, latent_dim: int = 32, channels: tuple[int, int] = (16, 32)) -> None:
-        super().__init__(latent_dim, channels)
-        self.decoder[-1] = nn.Identity()
-
-
-# Notebook 08's recipe, chosen on validation jets (AUROC of the QCD-trained AE for top jets).
-AE_ARGS = {"latent_dim": 32, "channels": (16, 32)}
-FIT_ARGS = {"epochs": 10, "batch_size": 64, "lr": 1e-3, "cosine": True}
-
-
-@arguments
-def autoencoder(process: str, device: torch.device | str | None = None) -> nn.Module:
-    """A :class:`JetAutoencoder` trained on the training jets of ``process`` only (validation
-    jets for the loss curve), with ``AE_ARGS`` and ``FIT_ARGS``; from the checkpoint cache when
-    it was trained before. Notebook 08 trains them; assignment a4 and the deck load them."""
-    from . import cache
-
-    x_train, x_val = (images(load(process, split).constituents) for split in ("train", "val"))
-    model, _ = cache.fit_or_load(f"08-jet-ae-{process}", lambda: JetAutoencoder(**AE_ARGS),
-                                 x_train, x_val, data=f"{process} train jets", device=device,
-                                 **FIT_ARGS)
-    return model
-
-
-@arguments
-def significance_improvement(signal_efficiency: float, background_efficiency: float) -> float:
-    """epsilon_S / sqrt(epsilon_B): how much a cut multiplies S / sqrt(B) (greater than 1 helps)."""
-    for name, value in (("signal_efficiency", signal_efficiency),
-                        ("background_efficiency", background_efficiency)):
-        if not 0 <= value <= 1:
-            raise ValueError(f"{name} is a fraction of jets kept, in [0, 1]; got {value}")
-    if background_efficiency == 0:
-        raise ValueError("background_efficiency is 0: no background passes, S / sqrt(B) is "
-                         "undefined (choose a looser cut, or use more background jets)")
-    return signal_efficiency / math.sqrt(background_efficiency)

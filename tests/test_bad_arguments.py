@@ -34,18 +34,19 @@ from course_utils import (
     noise,
     plot,
     report,
+    search,
     train,
     vae,
     widgets,
 )
 
-MODULES = [anomaly, cache, checks, config, data, fingerprint, jets, metrics, models, noise, plot,
-           report, train, vae, widgets]
+MODULES = [anomaly, cache, checks, config, data, fingerprint, jets, metrics, models, noise,
+           plot, report, search, train, vae, widgets]
 PACKAGE = str(Path(course_utils.__file__).parent)
 CLEAR = (TypeError, ValueError, AssertionError, FileNotFoundError)  # assert_* helpers assert
 # Functions that read or write the data folder or start a command line: tested in test_data.py.
 SKIP = {"data.prepare", "data.main", "data.load_images", "data.load_sequences", "jets.load",
-        "jets.autoencoder"}
+        "search.autoencoder"}
 
 G = torch.Generator().manual_seed(0)
 IMAGES = torch.rand(8, 1, 28, 28, generator=G)
@@ -173,6 +174,14 @@ EXAMPLES = {
     "checks.check_jet_scores.scores": lambda: torch.rand(8),
     "checks.check_jet_scores.model": lambda: models.ConvAutoencoder(4),
     "improvement": lambda: 1.0, "eps_s": lambda: 0.5, "eps_b": lambda: 0.1,
+    "n_max": lambda: 3, "signal_scores": lambda: torch.rand(50), "background_scores": lambda: torch.rand(50),
+    "search.binned_thresholds.scores": lambda: torch.rand(60), "search.passes_binned.scores": lambda: torch.rand(60),
+    "mass": lambda: 100 + 100 * torch.rand(60, generator=torch.Generator().manual_seed(1)),
+    "edges": lambda: torch.tensor([0.0, 150.0, 300.0]), "thresholds": lambda: torch.tensor([0.5, 0.5]),
+    "p": lambda: torch.tensor([1.0, 2.0]), "q": lambda: torch.tensor([2.0, 1.0]),
+    "signal": lambda: 3.0, "background": lambda: 10.0, "window": lambda: (140.0, 200.0),
+    "sidebands": lambda: ((100.0, 140.0), (200.0, 300.0)), "bin_width": lambda: 10.0,
+    "shape": lambda: "exponential", "checks.check_tau_n.tau_n": lambda: _answer,
 }
 # Functions whose first argument is the student's answer (a function): a wrong answer is valid.
 for _name, _fn in inspect.getmembers(checks, inspect.isfunction):

@@ -3,7 +3,7 @@ from copy import deepcopy
 import pytest
 import torch
 
-from course_utils import anomaly, checks
+from course_utils import anomaly, checks, search
 from course_utils.models import PCA, LinearAutoencoder, MLPAutoencoder
 
 
@@ -466,7 +466,7 @@ def test_jet_exercises():
         return (eps_s / eps_b.sqrt()).item()
 
     checks.check_improvement_at(improvement)
-    checks.check_improvement_at(lambda t, s, b: jets.significance_improvement(  # another valid form
+    checks.check_improvement_at(lambda t, s, b: search.significance_improvement(  # another valid form
         (s > t).float().mean().item(), (b > t).float().mean().item()))
     with pytest.raises(checks.ExerciseFeedback, match=r"strictly above the threshold \(>\)"):
         checks.check_improvement_at(lambda t, s, b: improvement(t, s, b, cut=torch.ge))
@@ -490,7 +490,7 @@ def _jet_feedback(check, *args) -> str:
 
 
 def test_assignment_4_checks(capsys):
-    from course_utils.jets import JetAutoencoder
+    from course_utils.search import JetAutoencoder
 
     model = JetAutoencoder(latent_dim=4, channels=(4, 8)).eval()
     x = 20 * torch.rand(30, 1, 28, 28, generator=torch.Generator().manual_seed(4))

@@ -82,23 +82,6 @@ def test_images_are_preprocessing_then_pixelating():
     assert jets.images(THREE_PRONGS).shape == (1, 1, 28, 28)
 
 
-def test_the_jet_autoencoder_is_notebook_03s_with_a_linear_output():
-    model = jets.JetAutoencoder(**jets.AE_ARGS)
-    assert not any(isinstance(m, torch.nn.Sigmoid) for m in model.modules())
-    with torch.no_grad():
-        model.decoder[-2].bias.fill_(150.0)              # pixels up to 100 must be reachable
-        out = model(jets.images(THREE_PRONGS))
-    assert out.shape == (1, 1, 28, 28) and out.max() > 100
-
-
-def test_significance_improvement():
-    assert jets.significance_improvement(0.5, 0.01) == pytest.approx(5.0)
-    with pytest.raises(ValueError, match="background_efficiency is 0"):
-        jets.significance_improvement(0.5, 0.0)
-    with pytest.raises(ValueError, match="fraction"):
-        jets.significance_improvement(50, 0.1)
-
-
 def test_a_missing_file_says_how_to_generate_it(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
     with pytest.raises(jets.JetsUnavailableError, match="make setup"):
@@ -107,17 +90,118 @@ def test_a_missing_file_says_how_to_generate_it(tmp_path, monkeypatch):
         jets.load("higgs")
 
 
-def test_splits_partition_the_file(tmp_path, monkeypatch):
+def _write(folder, n=101, events=None, **meta):
+    """A small jets file in the current format; pT = jet number, to trace every jet."""
+    (folder / "jets").mkdir(exist_ok=True)
+    spec = jets.GENERATION["processes"]["qcd"]
+    header = dict(format=jets.FORMAT, process="qcd", settings=spec["settings"], match=spec["match"],
+                  jet=jets.GENERATION["jet"], nsubjettiness=jets.GENERATION["nsubjettiness"],
+                  max_constituents=jets.GENERATION["max_constituents"])
+    header.update(meta)
+    column = np.zeros(n, np.float32)
+    np.savez(folder / "jets" / "qcd.npz", constituents=np.ones((n, 4, 3), np.float32),
+             pt=np.arange(n, dtype=np.float32), rapidity=column, eta=column, phi=column,
+             mass=column, n_constituents=np.full(n, 4, np.int16), tau=np.zeros((n, 3), np.float32),
+             event=np.arange(n) if events is None else events, meta=np.array(json.dumps(header)))
+
+
+def test_splits_partition_the_file_by_event(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
-    (tmp_path / "jets").mkdir()
     n = 101
-    table = np.zeros((n, 4), dtype=np.float32)
-    table[:, 0] = np.arange(n)                      # pT = jet number, to trace every jet
-    np.savez(tmp_path / "jets" / "qcd.npz", constituents=np.ones((n, 4, 3), np.float32),
-             jets=table, meta=np.array(json.dumps({"process": "qcd"})))
-    seen = torch.cat([jets.load("qcd", split).pt for split in ("train", "val", "test")])
+    _write(tmp_path, n, events=np.arange(n) // 2)            # jets 2k and 2k + 1: one event
+    loaded = {split: jets.load("qcd", split) for split in ("train", "val", "test")}
+    seen = torch.cat([j.pt for j in loaded.values()])
     assert sorted(seen.tolist()) == list(range(n))
+    for j in loaded.values():                                 # both jets of an event, or neither
+        pairs = set((j.pt // 2).long().tolist())
+        assert len(j) == sum(2 if p < n // 2 else 1 for p in pairs)
     assert len(jets.load("qcd", "val", limit=5)) == 5
+
+
+def test_an_old_or_different_file_is_refused_with_how_to_regenerate(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    _write(tmp_path, format=1)
+    with pytest.raises(jets.JetsFormatError, match="format 1.*make jets"):
+        jets.load("qcd")
+    _write(tmp_path, settings=["PhaseSpace:pTHatMin = 500."])
+    with pytest.raises(jets.JetsFormatError, match="settings"):
+        jets.load("qcd")
+    _write(tmp_path, jet={**jets.GENERATION["jet"], "R": 0.4})
+    with pytest.raises(jets.JetsFormatError, match="jet = "):
+        jets.load("qcd")
+
+
+def test_tau_ratios_of_a_loaded_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    _write(tmp_path, n=40)
+    loaded = jets.load("qcd", "train")
+    assert (loaded.tau21 == 0).all() and (loaded.tau32 == 0).all(), "0 / 0 is 0, not NaN"
+
+
+# --- N-subjettiness (Thaler & Van Tilburg, arXiv:1011.2268), on jets whose answer is known ---
+
+def test_one_particle_has_no_subjettiness():
+    pytest.importorskip("fastjet")
+    assert jets.nsubjettiness(_jet((500.0, 0.1, -0.2))).tolist() == [[0.0, 0.0, 0.0]]
+
+
+@pytest.mark.parametrize("d", [0.1, 0.4, 0.7])
+def test_two_equal_particles(d):
+    """Axis halfway (E-scheme sum of the two), each particle d / 2 from it: tau_1 = d / (2 R0)."""
+    pytest.importorskip("fastjet")
+    tau = jets.nsubjettiness(_jet((300.0, 0.0, d / 2), (300.0, 0.0, -d / 2)))[0]
+    assert tau[0].item() == pytest.approx(d / (2 * jets.R), rel=1e-6)
+    assert tau[1].item() == 0 and tau[2].item() == 0
+
+
+def test_two_unequal_particles_by_hand():
+    """pT 400 at y = 0.3 and pT 100 at y = 0 (same phi): the massless E-scheme axis has rapidity
+    y_a = atanh(pz / E); tau_1 = (400 |0.3 - y_a| + 100 |y_a|) / (500 R0)."""
+    pytest.importorskip("fastjet")
+    pz, e = 400 * math.sinh(0.3), 400 * math.cosh(0.3) + 100
+    y_axis = math.atanh(pz / e)
+    want = (400 * (0.3 - y_axis) + 100 * y_axis) / (500 * jets.R)
+    assert jets.nsubjettiness(_jet((400.0, 0.3, 0.0), (100.0, 0.0, 0.0)))[0, 0].item() == \
+        pytest.approx(want, rel=1e-6)
+
+
+PRONGS = [(0.0, 0.3), (0.26, -0.15), (-0.26, -0.15)]           # three prongs 0.52 apart
+
+
+def _three_prong_jet(spread=0.01):
+    rows = []
+    for k, (y, phi) in enumerate(PRONGS):
+        rows += [(200.0, y, phi), (20.0 + k, y + spread, phi - spread)]
+    return _jet(*rows)
+
+
+def test_three_prongs_have_small_tau32_and_the_ratios_rank_prongs():
+    pytest.importorskip("fastjet")
+    tau = jets.nsubjettiness(_three_prong_jet())[0]
+    assert tau[2] / tau[1] < 0.1 < tau[1] / tau[0], "tau_3 << tau_2: three prongs"
+    two = jets.nsubjettiness(_jet((300.0, 0.0, 0.2), (30.0, 0.01, 0.19), (300.0, 0.0, -0.2),
+                                  (30.0, 0.01, -0.21)))[0]
+    assert two[1] / two[0] < 0.1, "tau_2 << tau_1: two prongs"
+
+
+@pytest.mark.parametrize("shift", [(0.5, 0.0), (-1.0, 2.5), (0.3, -3.0)])
+def test_subjettiness_ignores_a_boost_along_the_beam_and_a_rotation(shift):
+    """A shift in rapidity is a boost along z and one in phi a rotation: distances in (y, phi)
+    and the kt clustering do not change (phi wraps around at pi)."""
+    pytest.importorskip("fastjet")
+    jet = _three_prong_jet(0.05)
+    moved = jet.clone()
+    moved[..., 1] += shift[0]
+    moved[..., 2] = (moved[..., 2] + shift[1] + math.pi) % (2 * math.pi) - math.pi
+    assert torch.allclose(jets.nsubjettiness(moved), jets.nsubjettiness(jet), atol=1e-7)
+
+
+def test_subjettiness_of_padding_and_bad_jets():
+    pytest.importorskip("fastjet")
+    padded = torch.cat([_three_prong_jet(), torch.zeros(1, 4, 3)], dim=1)
+    assert torch.equal(jets.nsubjettiness(padded), jets.nsubjettiness(_three_prong_jet()))
+    with pytest.raises(ValueError, match="no constituents"):
+        jets.nsubjettiness(torch.zeros(1, 3, 3))
 
 
 @pytest.mark.parametrize("process, mass_range", [("qcd", (0, 400)), ("top", (120, 230)),
@@ -127,10 +211,15 @@ def test_the_generator_makes_jets_in_the_window(process, mass_range):
     import generate_jets
 
     out = generate_jets.generate_chunk((process, 7, 6))
-    table, constituents = out["jets"], out["constituents"]
+    table, constituents = out["table"], out["constituents"]               # pt, y, eta, phi, mass
     assert (table[:, 0] > 550).all() and (table[:, 0] < 650).all()
-    assert (np.abs(table[:, 1]) < 2).all()
-    assert mass_range[0] < np.median(table[:, 3]) < mass_range[1]
+    assert (np.abs(table[:, 2]) < 2).all()
+    assert mass_range[0] < np.median(table[:, 4]) < mass_range[1]
+    assert len(set(out["event"].tolist())) >= 3, "at most the two leading jets of an event"
+    small = out["n_constituents"] <= constituents.shape[1]
+    again = jets.nsubjettiness(torch.from_numpy(constituents[small]).double()).float()
+    assert torch.allclose(again, torch.from_numpy(out["tau"][small]), atol=1e-4), \
+        "the stored tau_N are those of the stored constituents"
     pt = constituents[:, :, 0]
     assert (np.diff(pt, axis=1) <= 0).all(), "constituents sorted by pT, padding last"
     assert (np.abs(constituents[:, :, 1:][pt > 0]) < 0.9).all(), "constituents within R of the axis"

@@ -23,7 +23,7 @@ from .nb04_recurrent import check_gru_parameters, check_shift_right, check_to_nt
 from .nb05_denoising import check_best_k, check_psnr, check_training_pair
 from .nb06_vae import check_discrete_kl, check_gaussian_kl, check_reparameterize
 from .nb07_anomaly import check_auroc_by_ranking, check_per_image_error, check_threshold_for_fpr
-from .nb08_jets import check_improvement_at, check_jet_mass, check_pixelate
+from .nb08_jets import check_improvement_at, check_jet_mass, check_pixelate, check_tau_n
 
 __all__ = [
     "ExerciseFeedback",
@@ -35,7 +35,7 @@ __all__ = [
     "check_psnr", "check_training_pair", "check_best_k",
     "check_discrete_kl", "check_gaussian_kl", "check_reparameterize",
     "check_per_image_error", "check_threshold_for_fpr", "check_auroc_by_ranking",
-    "check_jet_mass", "check_pixelate", "check_improvement_at",
+    "check_jet_mass", "check_pixelate", "check_improvement_at", "check_tau_n",
     # assignments a1-a4
     "check_conv_autoencoder", "check_reconstruction_target",
     "check_beta_vae_loss", "check_reconstruction_and_kl", "check_beta_tradeoff",
