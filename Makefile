@@ -3,18 +3,21 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.course-installed
+LOCK   := requirements-lock.txt
+EXTRAS := dev,hub,jets
 DATA   := $(or $(COURSE_DATA_DIR),data)/FashionMNIST/raw/t10k-labels-idx1-ubyte
 JETS   := $(or $(COURSE_DATA_DIR),data)/jets/wprime.npz
 LABSET := $(VENV)/share/jupyter/lab/settings/overrides.json
 CHP    := $(VENV)/share/course-hub/node_modules/.bin/configurable-http-proxy
 LAB_ARGS ?=
+comma  := ,
 ROOT_ARG := $(if $(filter 0,$(shell id -u)),--allow-root)  # Jupyter refuses root without it
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 ASSIGNMENTS := $(sort $(wildcard notebooks/assignments/*.ipynb))
 SLIDES    := $(wildcard slides/*.ipynb)
 WEB    := $(VENV)/share/course-web
 
-.PHONY: help setup lab test lint unit notebooks grade grade-test repeat homework site browser bench warm slides clean hub hub-test
+.PHONY: help setup lock lab test lint unit notebooks grade grade-test repeat homework site browser bench warm slides clean hub hub-test
 
 help:
 	@echo "make lab    set up (once) and start JupyterLab in the course folder"
@@ -28,14 +31,29 @@ help:
 	@echo "make slides export the lecture deck to build/slides/index.html (reveal.js, offline)"
 	@echo "make warm   train or load every model of the notebooks and slides (before a class)"
 	@echo "make hub    the course's JupyterHub with the nbgrader exchange on this machine (as root)"
+	@echo "make lock   refresh $(LOCK), the semester's tested versions (then make test)"
 	@echo "make clean  remove build output and caches (keeps .venv and data)"
 
-# Reinstall only when the package list changes.
-$(STAMP): pyproject.toml
+# Everything (the course, dev + grading tools, the hub, the jets) at the versions of the lock;
+# reinstalled only when the lock or the package list changes. LOCK= (empty) installs the newest
+# versions in pyproject.toml's ranges instead.
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,hub]'
+	$(if $(LOCK),$(BIN)/python -m pip install --quiet -r $(LOCK))
+	$(BIN)/python -m pip install --quiet $(if $(LOCK),--no-deps) -e '.[$(EXTRAS)]'
 	@touch $@
+
+# The lock for every platform and Python 3.10-3.13 (uv's universal resolution, a requirements
+# file pip reads): the newest versions in pyproject.toml's ranges, under this machine's pip
+# constraints if it has any (so that it installs here). Refresh with `make lock`, then `make test`,
+# and commit the lock if it passes; tests/test_resolution.py checks it installs from wheels on
+# every platform. uv runs without this machine's pip/uv configuration (its local indexes).
+lock: $(STAMP)
+	PIP_CONFIG_FILE=/dev/null UV_NO_CONFIG=1 $(BIN)/uv pip compile pyproject.toml --universal \
+	  --python-version 3.10 $(foreach e,$(subst $(comma), ,$(EXTRAS)),--extra $(e)) --upgrade \
+	  $(addprefix --constraint ,$(shell $(BIN)/python -m pip config get global.constraint 2>/dev/null)) \
+	  --custom-compile-command 'make lock' --quiet -o $(LOCK)
 
 $(WEB)/.complete: | $(STAMP)
 	scripts/fetch-web-assets.sh $(WEB)
@@ -43,9 +61,10 @@ $(WEB)/.complete: | $(STAMP)
 $(DATA): | $(STAMP)
 	scripts/prepare-data.sh $(BIN)/python
 
-# Jets for notebook 08 and a4: Pythia 8 + FastJet, once, on every core (about 5 minutes on two).
+# Jets for notebook 08 and a4: Pythia 8 + FastJet, once, on every core (about 3 minutes on two).
+# Where Pythia is not installed (no wheels: Windows, Linux aarch64) it says how to get them instead.
 $(JETS): | $(STAMP)
-	$(BIN)/python scripts/generate_jets.py
+	$(BIN)/python scripts/setup_course.py jets
 
 # JupyterLab without the news prompt or update check (jupyterlab-settings/overrides.json), for lab and hub.
 $(LABSET): jupyterlab-settings/overrides.json | $(STAMP)
