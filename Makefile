@@ -50,8 +50,8 @@ $(STAMP): pyproject.toml $(LOCK)
 # and commit the lock if it passes; tests/test_resolution.py checks it installs from wheels on
 # every platform. uv runs without this machine's pip/uv configuration (its local indexes).
 lock: $(STAMP)
-	PIP_CONFIG_FILE=/dev/null UV_NO_CONFIG=1 $(BIN)/uv pip compile pyproject.toml --universal \
-	  --python-version 3.10 $(foreach e,$(subst $(comma), ,$(EXTRAS)),--extra $(e)) --upgrade \
+	PIP_CONFIG_FILE=/dev/null UV_NO_CONFIG=1 UV_PYTHON_DOWNLOADS=never $(BIN)/uv pip compile \
+	  pyproject.toml --universal --python $(BIN)/python --python-version 3.10 $(foreach e,$(subst $(comma), ,$(EXTRAS)),--extra $(e)) --upgrade \
 	  $(addprefix --constraint ,$(shell $(BIN)/python -m pip config get global.constraint 2>/dev/null)) \
 	  --custom-compile-command 'make lock' --quiet -o $(LOCK)
 
