@@ -91,17 +91,23 @@ lint: $(STAMP)
 	$(BIN)/ruff check course_utils tests scripts notebooks slides hub
 
 unit: setup
-	COURSE_HEADLESS=1 $(BIN)/python -m pytest tests -m "not student and not browser and not grading and not repeat and not hub"
+	COURSE_HEADLESS=1 $(BIN)/python -m pytest tests -m "not browser and not grading and not repeat and not hub"
 
-# Every notebook and assignment once, as its nbgrader student version: each stub fails its check
-# with feedback, the worked solution pasted back passes it (and the hidden tests); every other
-# cell runs as in the source. Then the deck, last, executed once for the slides and the site
-# (an error in any cell fails the step): it loads the models the notebooks have just stored in
-# the cache. Each notebook's key numbers go to build/metrics/notebooks.jsonl for `make repeat`.
+# Every notebook and assignment once, under `pytest --nbval-lax`, as its nbgrader student version
+# with the solutions pasted back (build/nbval, written by tests/test_homework.py): each stub fails
+# its check with feedback, the worked solution passes it (and the hidden tests); every other cell
+# runs as in the source, and any error fails its cell. tests/conftest.py's hooks keep each student
+# version executed up to its first exercise in build/executed for the site. Then the deck, last,
+# executed once for the slides and the site (an error in any cell fails the step): it loads the
+# models the notebooks have just stored in the cache. Each notebook's key numbers go to
+# build/metrics/notebooks.jsonl for `make repeat`.
 notebooks: setup
 	@mkdir -p build/metrics && rm -f build/metrics/notebooks.jsonl
+	$(BIN)/python tests/test_homework.py build/nbval
 	COURSE_HEADLESS=1 COURSE_METRICS_FILE=$(CURDIR)/build/metrics/notebooks.jsonl \
-	  $(BIN)/python -m pytest tests/test_homework.py -m student --durations=0
+	  PYTHONPATH=$(CURDIR)/tests$(if $(PYTHONPATH),:$(PYTHONPATH)) $(BIN)/python -m pytest \
+	  -p conftest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider \
+	  build/nbval $(NBVAL_ARGS)
 	COURSE_HEADLESS=1 $(BIN)/python scripts/export.py slides --out build/slides
 
 # Same seed, same machine, same numbers: notebook 07 again cold, 01 and 07 warm (after notebooks).
