@@ -3,18 +3,21 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.course-installed
+LOCK   := requirements-lock.txt
+EXTRAS := dev,hub,jets
 DATA   := $(or $(COURSE_DATA_DIR),data)/FashionMNIST/raw/t10k-labels-idx1-ubyte
 JETS   := $(or $(COURSE_DATA_DIR),data)/jets/wprime.npz
 LABSET := $(VENV)/share/jupyter/lab/settings/overrides.json
 CHP    := $(VENV)/share/course-hub/node_modules/.bin/configurable-http-proxy
 LAB_ARGS ?=
+comma  := ,
 ROOT_ARG := $(if $(filter 0,$(shell id -u)),--allow-root)  # Jupyter refuses root without it
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 ASSIGNMENTS := $(sort $(wildcard notebooks/assignments/*.ipynb))
 SLIDES    := $(wildcard slides/*.ipynb)
 WEB    := $(VENV)/share/course-web
 
-.PHONY: help setup jets lab test lint unit notebooks grade grade-test repeat homework site browser bench warm slides clean hub hub-test
+.PHONY: help setup jets lock lab test lint unit notebooks grade grade-test repeat homework site browser bench warm slides clean hub hub-test
 
 help:
 	@echo "make lab    set up (once) and start JupyterLab in the course folder"
@@ -28,14 +31,29 @@ help:
 	@echo "make slides export the lecture deck to build/slides/index.html (reveal.js, offline)"
 	@echo "make warm   train or load every model of the notebooks and slides (before a class)"
 	@echo "make hub    the course's JupyterHub with the nbgrader exchange on this machine (as root)"
+	@echo "make lock   refresh $(LOCK), the semester's tested versions (then make test)"
 	@echo "make clean  remove build output and caches (keeps .venv and data)"
 
-# Reinstall only when the package list changes.
-$(STAMP): pyproject.toml
+# Everything (the course, dev + grading tools, the hub, the jets) at the versions of the lock;
+# reinstalled only when the lock or the package list changes. LOCK= (empty) installs the newest
+# versions in pyproject.toml's ranges instead.
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,hub]'
+	$(if $(LOCK),$(BIN)/python -m pip install --quiet -r $(LOCK))
+	$(BIN)/python -m pip install --quiet $(if $(LOCK),--no-deps) -e '.[$(EXTRAS)]'
 	@touch $@
+
+# The lock for every platform and Python 3.10-3.13 (uv's universal resolution, a requirements
+# file pip reads): the newest versions in pyproject.toml's ranges, under this machine's pip
+# constraints if it has any (so that it installs here). Refresh with `make lock`, then `make test`,
+# and commit the lock if it passes; tests/test_resolution.py checks it installs from wheels on
+# every platform. uv runs without this machine's pip/uv configuration (its local indexes).
+lock: $(STAMP)
+	PIP_CONFIG_FILE=/dev/null UV_NO_CONFIG=1 UV_PYTHON_DOWNLOADS=never $(BIN)/uv pip compile \
+	  pyproject.toml --universal --python $(BIN)/python --python-version 3.10 $(foreach e,$(subst $(comma), ,$(EXTRAS)),--extra $(e)) --upgrade \
+	  $(addprefix --constraint ,$(shell $(BIN)/python -m pip config get global.constraint 2>/dev/null)) \
+	  --custom-compile-command 'make lock' --quiet -o $(LOCK)
 
 $(WEB)/.complete-2: | $(STAMP)
 	scripts/fetch-web-assets.sh $(WEB)
@@ -45,8 +63,9 @@ $(DATA): | $(STAMP)
 
 # Jets for notebook 08 and a4: Pythia 8 + FastJet, once, on every core (about 5 minutes on two).
 # `make jets` makes the missing files; jets.load refuses files of an older format and says so.
+# Where Pythia is not installed (no wheels: Windows, Linux aarch64) it says how to get them instead.
 $(JETS): | $(STAMP)
-	$(BIN)/python scripts/generate_jets.py
+	$(BIN)/python scripts/setup_course.py jets
 
 jets: | $(STAMP)
 	$(BIN)/python scripts/generate_jets.py
@@ -76,17 +95,23 @@ lint: $(STAMP)
 	$(BIN)/ruff check course_utils tests scripts notebooks slides hub
 
 unit: setup
-	COURSE_HEADLESS=1 $(BIN)/python -m pytest tests -m "not student and not browser and not grading and not repeat and not hub"
+	COURSE_HEADLESS=1 $(BIN)/python -m pytest tests -m "not browser and not grading and not repeat and not hub"
 
-# Every notebook and assignment once, as its nbgrader student version: each stub fails its check
-# with feedback, the worked solution pasted back passes it (and the hidden tests); every other
-# cell runs as in the source. Then the deck, last, executed once for the slides and the site
-# (an error in any cell fails the step): it loads the models the notebooks have just stored in
-# the cache. Each notebook's key numbers go to build/metrics/notebooks.jsonl for `make repeat`.
+# Every notebook and assignment once, under `pytest --nbval-lax`, as its nbgrader student version
+# with the solutions pasted back (build/nbval, written by tests/test_homework.py): each stub fails
+# its check with feedback, the worked solution passes it (and the hidden tests); every other cell
+# runs as in the source, and any error fails its cell. tests/conftest.py's hooks keep each student
+# version executed up to its first exercise in build/executed for the site. Then the deck, last,
+# executed once for the slides and the site (an error in any cell fails the step): it loads the
+# models the notebooks have just stored in the cache. Each notebook's key numbers go to
+# build/metrics/notebooks.jsonl for `make repeat`.
 notebooks: setup
 	@mkdir -p build/metrics && rm -f build/metrics/notebooks.jsonl
+	$(BIN)/python tests/test_homework.py build/nbval
 	COURSE_HEADLESS=1 COURSE_METRICS_FILE=$(CURDIR)/build/metrics/notebooks.jsonl \
-	  $(BIN)/python -m pytest tests/test_homework.py -m student --durations=0
+	  PYTHONPATH=$(CURDIR)/tests$(if $(PYTHONPATH),:$(PYTHONPATH)) $(BIN)/python -m pytest \
+	  -p conftest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider \
+	  build/nbval $(NBVAL_ARGS)
 	COURSE_HEADLESS=1 $(BIN)/python scripts/export.py slides --out build/slides
 
 # Same seed, same machine, same numbers: notebook 07 again cold, 01 and 07 warm (after notebooks).

@@ -38,33 +38,40 @@ def shared_cache_dir() -> Path | None:
     return Path(shared) if shared else None
 
 
+DEVICES = ("cpu", "cuda", "mps")
+
+
 @arguments
 def get_device(prefer: str | None = None) -> torch.device:
-    """The fastest available device: CUDA, then Apple MPS, then CPU.
+    """The device the notebooks compute on: the CPU, unless one is asked for.
 
-    ``prefer`` ("cpu", "cuda", "mps") forces one; asking for one that is
-    missing raises ``ValueError``. Introduced in notebook 01.
+    Ask with ``prefer`` ("cpu", "cuda", "mps") or, for every notebook at once, the environment
+    variable ``COURSE_DEVICE`` (``prefer`` wins). The CPU is the default because every number the
+    notebooks assert was measured on it and is repeatable there; a GPU is faster for the larger
+    trainings but sums in another order (numbers move in their last digits) and MPS has no
+    float64. Asking for a device this machine lacks raises ``ValueError``. Introduced in notebook 01.
     """
-    available = {
-        "cuda": torch.cuda.is_available(),
-        "mps": getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available(),
-        "cpu": True,
-    }
-    if prefer is not None:
-        if prefer not in available:
-            raise ValueError(f"prefer must be one of {sorted(available)}, got {prefer!r}")
-        if not available[prefer]:
-            raise ValueError(f"device {prefer!r} was requested but is not available on this machine")
-        return torch.device(prefer)
-    for name in ("cuda", "mps", "cpu"):
-        if available[name]:
-            return torch.device(name)
-    raise AssertionError("unreachable: the CPU is always available")
+    name, source = prefer, "prefer"
+    if name is None:
+        name, source = os.environ.get("COURSE_DEVICE") or "cpu", "COURSE_DEVICE"
+    name = name.strip().lower()
+    if name not in DEVICES:
+        raise ValueError(f"{source} must be one of {', '.join(DEVICES)}, got {name!r}")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"{source} asks for 'cuda', but PyTorch finds no CUDA GPU on this machine "
+                         f"(torch {torch.__version__}, CUDA build: {torch.version.cuda or 'none'}); "
+                         "use 'cpu' (the default: unset COURSE_DEVICE)")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) is not None
+                              and torch.backends.mps.is_available()):
+        raise ValueError(f"{source} asks for 'mps', but Apple's Metal GPU is not available here "
+                         "(it needs a Mac with Apple silicon); use 'cpu' (the default: unset "
+                         "COURSE_DEVICE)")
+    return torch.device(name)
 
 
 def as_device(device) -> torch.device:
-    """``device`` (a name such as "cpu" or a ``torch.device``) as a ``torch.device``, or the fastest
-    available one if ``None``. Introduced in notebook 01."""
+    """``device`` (a name such as "cpu" or a ``torch.device``) as a ``torch.device``, or
+    :func:`get_device`'s if ``None``. Introduced in notebook 01."""
     if device is None:
         return get_device()
     if isinstance(device, torch.device):

@@ -135,8 +135,10 @@ def prepare(name: str = "fashion-mnist", root: str | Path | None = None) -> Path
         tv_class(str(root), train=True, download=True)
         tv_class(str(root), train=False, download=True)
     except Exception as exc:  # no network, blocked mirror, disk full, ...
-        fixes = [f"connect to the internet once and run `python -m course_utils.data prepare --dataset {name}`"]
-        if offline is not None:
+        fixes = [f"connect to the internet once and run `python -m course_utils.data prepare --dataset {name}`"
+                 " (torchvision downloads it, about 30 MB)",
+                 f"copy the folder {raw.parent.name}/raw from a computer that has it into {raw.parent}"]
+        if offline is not None and shutil.which("apt-get"):  # Debian/Ubuntu: the offline copy
             fixes.insert(0, "install the offline copy: `sudo apt-get install dataset-fashion-mnist` "
                             f"(it puts the files in {offline})")
         raise DatasetUnavailableError(

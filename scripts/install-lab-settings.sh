@@ -4,7 +4,7 @@
 # reach the network. Installed as the environment's settings overrides
 # (<prefix>/share/jupyter/lab/settings/overrides.json), so they hold for `make lab`, for every
 # user of a JupyterHub that runs this environment, and on Binder; a user can still change them.
+# The copy itself is scripts/setup_course.py's (the route without bash uses it directly).
 set -euo pipefail
 python=${1:-.venv/bin/python}
-prefix=$("$python" -c 'import sys; print(sys.prefix)')
-install -D -m 644 "$(dirname "$0")/../jupyterlab-settings/overrides.json" "$prefix/share/jupyter/lab/settings/overrides.json"
+exec "$python" "$(dirname "$0")/setup_course.py" lab-settings

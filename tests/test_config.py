@@ -23,23 +23,47 @@ def test_default_paths_are_inside_the_repo_and_ignored(monkeypatch):
     assert "data/" in ignored and ".cache/" in ignored
 
 
-def test_device_order(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+def _gpus(monkeypatch, cuda: bool, mps: bool):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+
+
+def test_device_is_the_cpu_unless_asked_even_with_gpus(monkeypatch):
+    monkeypatch.delenv("COURSE_DEVICE", raising=False)
+    _gpus(monkeypatch, cuda=True, mps=True)
     assert config.get_device() == torch.device("cpu")
-    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
-    assert config.get_device() == torch.device("mps")
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert config.as_device(None) == torch.device("cpu")
+    assert config.get_device("cuda") == torch.device("cuda")
+    assert config.get_device("mps") == torch.device("mps")
+
+
+def test_course_device_asks_for_a_device_and_prefer_wins(monkeypatch):
+    _gpus(monkeypatch, cuda=True, mps=False)
+    monkeypatch.setenv("COURSE_DEVICE", "CUDA")
     assert config.get_device() == torch.device("cuda")
-
-
-def test_device_errors(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    with pytest.raises(ValueError, match="not available"):
-        config.get_device("cuda")
-    with pytest.raises(ValueError, match="must be one of"):
-        config.get_device("tpu")
+    assert config.as_device(None) == torch.device("cuda")
     assert config.get_device("cpu") == torch.device("cpu")
+    monkeypatch.setenv("COURSE_DEVICE", "")
+    assert config.get_device() == torch.device("cpu")
+
+
+@pytest.mark.parametrize("how", ["prefer", "COURSE_DEVICE"])
+@pytest.mark.parametrize("name, hint", [("cuda", "no CUDA GPU"), ("mps", "Apple silicon")])
+def test_a_missing_device_is_a_clear_error(monkeypatch, how, name, hint):
+    _gpus(monkeypatch, cuda=False, mps=False)
+    monkeypatch.setenv("COURSE_DEVICE", name if how == "COURSE_DEVICE" else "cpu")
+    with pytest.raises(ValueError, match=f"{how} asks for '{name}'.*{hint}.*use 'cpu'"):
+        config.get_device(name if how == "prefer" else None)
+
+
+def test_unknown_devices_are_named(monkeypatch):
+    with pytest.raises(ValueError, match="prefer must be one of cpu, cuda, mps, got 'tpu'"):
+        config.get_device("tpu")
+    monkeypatch.setenv("COURSE_DEVICE", "gpu")
+    with pytest.raises(ValueError, match="COURSE_DEVICE must be one of .* got 'gpu'"):
+        config.get_device()
+    with pytest.raises(TypeError):
+        config.get_device(0)
 
 
 def test_seed_everything_repeats_all_generators():
