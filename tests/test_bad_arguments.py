@@ -16,6 +16,7 @@ import math
 import traceback
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pytest
 import torch
 from torch import nn
@@ -77,7 +78,10 @@ def _answer(*args, **kwargs):
 
 # A valid value for every parameter, by name; "module.function.param" overrides the name.
 EXAMPLES = {
-    "x": lambda: IMAGES, "x_hat": lambda: IMAGES * 0.9, "x_test": lambda: IMAGES,
+    "x": lambda: IMAGES, "x_hat": lambda: IMAGES * 0.9, "x_test": lambda: IMAGES, "x_val": lambda: IMAGES,
+    "plot.set_alt.fig": lambda: plt.figure(),
+    "plot.describe.fig": lambda: plt.figure(),
+    "plot.set_alt.text": "a line of loss against epoch",
     "clean_val": lambda: IMAGES, "noisy_val": lambda: IMAGES,
     "x_normal_train": lambda: _split().x[_split().y == 0], "x_normal_val": lambda: _split().x[_split().y == 0],
     "val_set": lambda: _split(), "test_fpr": lambda: 0.5, "test_tpr": lambda: 0.5,
