@@ -3,7 +3,7 @@ from copy import deepcopy
 import pytest
 import torch
 
-from course_utils import anomaly, checks, search
+from course_utils import anomaly, checks, search, train
 from course_utils.models import PCA, LinearAutoencoder, MLPAutoencoder
 
 
@@ -78,8 +78,19 @@ def test_reparameterize_weights():
             new.encoder.weight.mul_(2), new.encoder.bias.mul_(2), new.decoder.weight.div_(2)
         return new
 
+    def inverse_code(model, A):  # computes A^-1 z instead of A z: same reconstructions, wrong code
+        new = deepcopy(model)
+        A_inv = torch.linalg.inv(A)
+        with torch.no_grad():
+            new.encoder.weight.copy_(A_inv @ model.encoder.weight)
+            new.encoder.bias.copy_(A_inv @ model.encoder.bias)
+            new.decoder.weight.copy_(model.decoder.weight @ A)
+        return new
+
     checks.check_reparameterize_weights(good, model, x)
     checks.check_reparameterize_weights(fresh, model, x)
+    with pytest.raises(checks.ExerciseFeedback, match="encoder weight is not A @ W_e"):
+        checks.check_reparameterize_weights(inverse_code, model, x)
     with pytest.raises(checks.ExerciseFeedback, match=r"2 x W_e, whatever A is\nHint: use the matrix"):
         checks.check_reparameterize_weights(doubled, model, x)
     with pytest.raises(checks.ExerciseFeedback, match="not a linear autoencoder of the same sizes"):
@@ -116,7 +127,10 @@ def test_bce():
     formula = lambda x_hat, x: -(x * torch.log(x_hat) + (1 - x) * torch.log(1 - x_hat))  # noqa: E731
     checks.check_bce(lambda x_hat, x: formula(x_hat, x).mean())
     checks.check_bce(lambda x_hat, x: formula(x_hat, x).mean().item())  # a float is correct too
-    checks.check_bce(lambda x_hat, x: torch.nn.functional.binary_cross_entropy(x_hat, x))
+    for builtin in (lambda x_hat, x: torch.nn.functional.binary_cross_entropy(x_hat, x),
+                    lambda x_hat, x: torch.nn.BCELoss()(x_hat, x)):  # the exercise forbids both
+        with pytest.raises(checks.ExerciseFeedback, match="PyTorch's own binary cross-entropy"):
+            checks.check_bce(builtin)
     with pytest.raises(checks.ExerciseFeedback, match="wrong sign"):
         checks.check_bce(lambda x_hat, x: -formula(x_hat, x).mean())
     with pytest.raises(checks.ExerciseFeedback, match="swaps"):
@@ -149,6 +163,7 @@ def test_encode():
             return model.encoder(x)
 
     checks.check_encode(encoder_eval, model, x)
+    checks.check_encode(lambda m, x: train.predict(m.encoder, x), model, x)  # the course's helper
     with pytest.raises(checks.ExerciseFeedback, match="training mode"):
         checks.check_encode(forgot_eval, model, x)
     with pytest.raises(checks.ExerciseFeedback,
@@ -186,6 +201,11 @@ def test_sequence_exercises():
     checks.check_shift_right(lambda x: torch.cat([torch.zeros_like(x[:, :1]), x[:, :-1]], 1))
     with pytest.raises(checks.ExerciseFeedback, match="left"):
         checks.check_shift_right(lambda x: torch.cat([x[:, 1:], torch.zeros_like(x[:, :1])], 1))
+    with pytest.raises(checks.ExerciseFeedback, match=r"shape \(N, T, C\) = \(2, 6, 3\).*raises"):
+        checks.check_shift_right(lambda x: torch.cat([torch.zeros(len(x), 1, 1), x[:, :-1]], 1))
+    with pytest.raises(checks.ExerciseFeedback, match="C = 3 channels"):  # shifts single values
+        checks.check_shift_right(lambda x: torch.cat([torch.zeros(len(x), 1), x.reshape(len(x), -1)[:, :-1]],
+                                                     1).reshape(x.shape))
     checks.check_gru_parameters(lambda i, h: 3 * (h * i + h * h + 2 * h))
     checks.check_gru_parameters(lambda i, h: 3 * h * (i + h + 2))  # another valid form
     with pytest.raises(checks.ExerciseFeedback, match="two bias vectors"):

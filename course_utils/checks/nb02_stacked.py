@@ -27,6 +27,20 @@ def check_mlp_parameters(mlp_parameters: Callable) -> None:
     _ok("Most parameters sit in the first and last layers, next to the 784 pixels.")
 
 
+def _uses_builtin_bce(grad_fn) -> bool:
+    """Whether an autograd graph contains PyTorch's own binary cross-entropy node."""
+    seen, todo = set(), [grad_fn]
+    while todo:
+        node = todo.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        if "BinaryCrossEntropy" in type(node).__name__:
+            return True
+        todo.extend(next_node for next_node, _ in node.next_functions)
+    return False
+
+
 @_checked
 def check_bce(bce: Callable) -> None:
     """Exercise 2 of notebook 02: binary cross-entropy (Bernoulli negative log-likelihood)."""
@@ -34,7 +48,11 @@ def check_bce(bce: Callable) -> None:
     x = torch.rand(8, 1, 28, 28, generator=g)
     x_hat = torch.rand(8, 1, 28, 28, generator=g) * 0.98 + 0.01
     want = nn.functional.binary_cross_entropy(x_hat, x)
-    got = _call(bce, x_hat, x)
+    got = _call(bce, x_hat.clone().requires_grad_(), x)
+    if isinstance(got, torch.Tensor) and _uses_builtin_bce(got.grad_fn):
+        _fail("your function calls PyTorch's own binary cross-entropy (nn.functional."
+              "binary_cross_entropy or nn.BCELoss)", "write the formula of section 2 yourself "
+              "with torch.log, then average it with .mean()")
     if isinstance(got, (int, float)) and not isinstance(got, bool):
         got = torch.tensor(float(got))  # a Python number is a fine answer too
     if not isinstance(got, torch.Tensor) or got.numel() != 1:

@@ -29,16 +29,26 @@ def check_to_ntc(to_ntc: Callable) -> None:
 @_checked
 def check_shift_right(shift_right: Callable) -> None:
     """Exercise 2 of notebook 04: the teacher-forcing input (a zero first step, then x[:, :-1])."""
-    x = torch.arange(1, 13, dtype=torch.float32).reshape(2, 6, 1)
-    want = torch.cat([torch.zeros(2, 1, 1), x[:, :-1]], dim=1)
-    got = _call(shift_right, x)
-    if not isinstance(got, torch.Tensor) or got.shape != x.shape:
-        _fail(f"shift_right should keep the shape {tuple(x.shape)}", "prepend one zero step and "
-              "drop the last step, so the length stays T")
-    if torch.equal(got, torch.cat([x[:, 1:], torch.zeros(2, 1, 1)], dim=1)):
-        _fail("you shifted to the left", "at step t the decoder may see x[t-1], never x[t+1]")
-    if not torch.equal(got, want):
-        _fail("the values are not x shifted by one step", "torch.cat([zeros, x[:, :-1]], dim=1)")
+    for channels in (1, 3):  # one channel as in MNIST-1D, then several: C must stay a separate axis
+        x = torch.arange(1, 2 * 6 * channels + 1, dtype=torch.float32).reshape(2, 6, channels)
+        want = torch.cat([torch.zeros(2, 1, channels), x[:, :-1]], dim=1)
+        try:
+            got = _call(shift_right, x)
+        except (RuntimeError, IndexError) as err:
+            _fail(f"for x of shape (N, T, C) = {tuple(x.shape)} your function raises "
+                  f"{type(err).__name__}: {str(err).splitlines()[0]}",
+                  "build the zero step from x itself, torch.zeros_like(x[:, :1]), so that it has "
+                  "x's batch size and channels")
+        if not isinstance(got, torch.Tensor) or got.shape != x.shape:
+            _fail(f"for x of shape {tuple(x.shape)} shift_right should keep that shape",
+                  "prepend one zero step and drop the last step, so the length stays T")
+        if torch.equal(got, torch.cat([x[:, 1:], torch.zeros(2, 1, channels)], dim=1)):
+            _fail("you shifted to the left", "at step t the decoder may see x[t-1], never x[t+1]")
+        if not torch.equal(got, want):
+            where = f" for x with C = {channels} channels" if channels > 1 else ""
+            _fail(f"the values are not x shifted by one time step{where}", "shift along the time "
+                  "axis (dim=1) only, keeping each step's C values together: "
+                  "torch.cat([zeros, x[:, :-1]], dim=1)")
     _ok("At step t the decoder sees the true x[t-1]: that is teacher forcing.")
 
 
