@@ -147,7 +147,10 @@ def conv_features(model: nn.Module, x: torch.Tensor, batch_size: int = 1000
     """A :class:`~course_utils.models.ConvAutoencoder`'s code ``z`` and its pooled 7x7 feature maps.
 
     Returns ``(z, h)`` with ``z`` of shape ``(N, latent_dim)`` and ``h`` the last convolution's
-    output (``model.features(x)``), average-pooled to 3x3 and flattened: ``(N, channels * 9)``.
+    output (``model.features(x)``), average-pooled over 2x2 blocks and flattened:
+    ``(N, channels * 9)``. The pooling floors 7 / 2 to 3, so it averages only the top-left 6x6 of
+    the 7x7 map: the last row and column are not in ``h`` (kept as it is, since the notebooks'
+    tuned recipe and cached scores use it).
     """
     if not callable(getattr(model, "features", None)) or not hasattr(model, "code_from_features"):
         raise TypeError("conv_features expects a course_utils.models.ConvAutoencoder (it has "

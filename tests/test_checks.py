@@ -192,6 +192,8 @@ def test_conv_exercises():
             torch.nn.Upsample(scale_factor=2), torch.nn.Conv2d(ci, co, 3, padding=1)))
     with pytest.raises(checks.ExerciseFeedback, match="output_padding=1"):
         checks.check_upsample(lambda ci, co: torch.nn.ConvTranspose2d(ci, co, 3, 2, 1))
+    with pytest.raises(checks.ExerciseFeedback, match="use the arguments"):  # ignores c_in, c_out
+        checks.check_upsample(lambda ci, co: torch.nn.ConvTranspose2d(32, 16, 3, 2, 1, output_padding=1))
 
 
 def test_sequence_exercises():
@@ -302,6 +304,8 @@ def test_anomaly_exercises(capsys):
         checks.check_threshold_for_fpr(lambda s, f: torch.quantile(s, f).item())
     with pytest.raises(checks.ExerciseFeedback, match="NotImplementedError"):
         checks.check_threshold_for_fpr(_stub)
+    with pytest.raises(checks.ExerciseFeedback, match="expected 5%"):  # a Gaussian quantile of skewed scores
+        checks.check_threshold_for_fpr(lambda s, f: (s.mean() + 1.6448536 * s.std()).item())
 
     def ranking(scores, is_anomaly, ties=0.5, flip=False):
         a, n = scores[is_anomaly], scores[~is_anomaly]
@@ -339,6 +343,15 @@ def test_assignment_1_checks():
     four_d.encoder = nn.Sequential(nn.Conv2d(1, 4, 3, stride=2, padding=1))
     with pytest.raises(checks.ExerciseFeedback, match="flatten the feature maps"):
         checks.check_conv_autoencoder(lambda: four_d, latent_dim=16)
+    one_by_one = ConvAutoencoder(16)  # a 1x1 convolution, then fully connected: not the exercise
+    one_by_one.encoder = nn.Sequential(nn.Conv2d(1, 1, 1), nn.Flatten(), nn.Linear(784, 16))
+    one_by_one.decoder = nn.Sequential(nn.Linear(16, 784), nn.Sigmoid(), nn.Unflatten(1, (1, 28, 28)))
+    with pytest.raises(checks.ExerciseFeedback, match="28x28 to 14x14 to 7x7"):
+        checks.check_conv_autoencoder(lambda: one_by_one, latent_dim=16)
+    no_transpose = ConvAutoencoder(16)  # the right encoder, a fully connected decoder
+    no_transpose.decoder = one_by_one.decoder
+    with pytest.raises(checks.ExerciseFeedback, match="does not upsample with transposed convolutions"):
+        checks.check_conv_autoencoder(lambda: no_transpose, latent_dim=16)
 
     class Shift(nn.Module):  # reconstructs x + delta; the parameter gives it a device
         def __init__(self, delta):
@@ -357,6 +370,24 @@ def test_assignment_1_checks():
         checks.check_reconstruction_target(Shift(2.0), x, 0.01)
     with pytest.raises(checks.ExerciseFeedback, match="the target is at most 0.01"):
         checks.check_reconstruction_target(Shift(0.15), x, 0.01)
+    with pytest.raises(checks.ExerciseFeedback, match="asks for exactly 16 numbers"):  # a 64-number code
+        checks.check_reconstruction_target(ConvAutoencoder(64), x, 1.0, latent_dim=16)
+    checks.check_reconstruction_target(ConvAutoencoder(16), x, 1.0, latent_dim=16)
+
+    class Memorised(ConvAutoencoder):  # perfect on the images it was "trained" on, poor elsewhere
+        def __init__(self, seen):
+            super().__init__(16)
+            self.seen = seen
+
+        def forward(self, x):
+            known = (x[:, None] - self.seen[None].to(x)).flatten(2).abs().amax(2).amin(1) == 0
+            return torch.where(known[:, None, None, None], x, (x + 0.1).clamp(0, 1))
+
+    x_train = torch.rand(80, 1, 28, 28)
+    assert checks.check_reconstruction_target(Memorised(x_train), x_train, 0.02, x_train=x_train) == 0.0
+    with pytest.raises(checks.ExerciseFeedback, match="trained on x_val"):
+        checks.check_reconstruction_target(Memorised(x), x, 0.02, x_train=x_train, latent_dim=16)
+    checks.check_reconstruction_target(Shift(0.05), x, 0.01, x_train=x_train)  # as good on both
 
 
 def test_assignment_2_checks():

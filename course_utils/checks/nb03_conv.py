@@ -47,7 +47,13 @@ def check_conv_parameters(conv_parameters: Callable) -> None:
 @_checked
 def check_upsample(make_upsample: Callable) -> None:
     """Exercise 3 of notebook 03: a block mapping ``(N, c_in, 7, 7)`` to ``(N, c_out, 14, 14)``."""
-    block = _call(make_upsample, 32, 16)
+    for c_in, c_out in ((32, 16), (8, 3)):
+        _upsample_feedback(_call(make_upsample, c_in, c_out), c_in, c_out)
+    _ok("A stride-2 transposed convolution doubles the size: the mirror of the encoder's stride 2.")
+
+
+def _upsample_feedback(block, c_in: int, c_out: int) -> None:
+    """One call of ``make_upsample(c_in, c_out)``: a 3x3 transposed convolution, 7x7 to 14x14."""
     if not isinstance(block, nn.Module):
         _fail(f"make_upsample should return an nn.Module, got {type(block).__name__}",
               "return nn.ConvTranspose2d(...) or an nn.Sequential")
@@ -60,10 +66,14 @@ def check_upsample(make_upsample: Callable) -> None:
         _fail(f"your transposed convolution has kernel size {sizes}; the exercise asks for 3x3",
               "keep kernel_size=3, as in this notebook's decoder, and reach 14 x 14 with stride, "
               "padding and output_padding")
-    out = block(torch.zeros(2, 32, 7, 7))
-    if tuple(out.shape) != (2, 16, 14, 14):
+    try:
+        out = block(torch.zeros(2, c_in, 7, 7))
+    except RuntimeError as err:
+        _fail(f"make_upsample({c_in}, {c_out}) fails on an input (2, {c_in}, 7, 7): {err}",
+              "use the arguments: nn.ConvTranspose2d(c_in, c_out, 3, ...), not fixed channel numbers")
+    if tuple(out.shape) != (2, c_out, 14, 14):
         hint = ("add output_padding=1: with stride 2, padding 1 and kernel 3 a transposed "
                 "convolution gives 13, one short" if tuple(out.shape[-2:]) == (13, 13)
                 else "use stride=2 to double the size, and c_out output channels")
-        _fail(f"your block maps (2, 32, 7, 7) to {tuple(out.shape)}; expected (2, 16, 14, 14)", hint)
-    _ok("A stride-2 transposed convolution doubles the size: the mirror of the encoder's stride 2.")
+        _fail(f"make_upsample({c_in}, {c_out}) maps (2, {c_in}, 7, 7) to {tuple(out.shape)}; "
+              f"expected (2, {c_out}, 14, 14)", hint)
