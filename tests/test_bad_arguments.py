@@ -133,6 +133,7 @@ EXAMPLES = {
     "train_codes": lambda: torch.rand(10, 3), "sampled_codes": lambda: torch.rand(6, 3),
     "heldout_codes": lambda: torch.rand(6, 3),
     "checks.check_reconstruction_and_kl.model": lambda: models.VAE(2, 16),
+    "checks.check_beta_tradeoff.trained": lambda: {b: models.VAE(2, 16) for b in (0.5, 1.0, 4.0)},
     "checks.check_reparameterize_weights.model": lambda: models.LinearAutoencoder(784, 4),
     "checks.check_reparameterize_weights.x": lambda: IMAGES.flatten(1),
     "checks.check_pca_reconstruct.x": lambda: IMAGES.flatten(1),

@@ -288,6 +288,8 @@ def test_vae_exercises():
         checks.check_reparameterize(lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn_like(mu) + 0.01 * (lv - lv.detach()))
     with pytest.raises(checks.ExerciseFeedback, match="no gradient"):
         checks.check_reparameterize(lambda mu, lv: torch.normal(mu.detach(), torch.exp(0.5 * lv.detach())))
+    with pytest.raises(checks.ExerciseFeedback, match="correlation 1.00"):  # one eps for all dimensions
+        checks.check_reparameterize(lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn(len(mu), 1))
 
 
 def test_anomaly_exercises(capsys):
@@ -417,11 +419,32 @@ def test_assignment_2_checks():
     checks.check_reconstruction_and_kl(measure, model, x)
     with pytest.raises(checks.ExerciseFeedback, match="KL"):
         checks.check_reconstruction_and_kl(lambda m, x: (measure(m, x)[0], 2 * measure(m, x)[1] + 1), model, x)
-    checks.check_beta_tradeoff({0.5: (250.0, 30.0), 1.0: (255.0, 20.0), 4.0: (280.0, 8.0)})
+    with pytest.raises(checks.ExerciseFeedback, match="KL"):  # the KL weighted 1.01 * beta
+        checks.check_beta_vae_loss(lambda o, x, b: loss(o, x, 1.01 * b))
+
+    torch.manual_seed(0)
+    trained = {beta: VAE(3, 16).eval() for beta in (0.5, 1.0, 4.0)}
+    with torch.no_grad():
+        for scale, m in zip((3.0, 2.0, 1.0), trained.values()):
+            m.to_mu.weight *= scale                  # a smaller code for a larger beta: the KL falls
+        trained[4.0].decoder[2].bias += 3.0          # and the last reconstructs worst
+    results = {beta: measure(m, x) for beta, m in trained.items()}
+    checks.check_beta_tradeoff(results, trained, x)
+    with pytest.raises(checks.ExerciseFeedback, match=r"but trained\[0.5\] gives"):  # typed numbers
+        checks.check_beta_tradeoff({**results, 0.5: (250.0, 30.0)}, trained, x)
+    with pytest.raises(checks.ExerciseFeedback, match="measured on x_test"):  # other images
+        checks.check_beta_tradeoff({b: measure(m, torch.rand(20, 1, 28, 28)) for b, m in trained.items()},
+                                   trained, x)
+    with pytest.raises(checks.ExerciseFeedback, match="share one model"):
+        shared = {beta: trained[1.0] for beta in trained}
+        checks.check_beta_tradeoff({b: measure(m, x) for b, m in shared.items()}, shared, x)
+    swapped = {0.5: trained[4.0], 1.0: trained[1.0], 4.0: trained[0.5]}
     with pytest.raises(checks.ExerciseFeedback, match="does not fall"):
-        checks.check_beta_tradeoff({0.5: (250.0, 30.0), 1.0: (255.0, 31.0), 4.0: (280.0, 8.0)})
+        checks.check_beta_tradeoff({b: measure(m, x) for b, m in swapped.items()}, swapped, x)
+    with pytest.raises(checks.ExerciseFeedback, match="one model for each beta"):
+        checks.check_beta_tradeoff(results, {0.5: trained[0.5]}, x)
     with pytest.raises(checks.ExerciseFeedback, match="at least three"):
-        checks.check_beta_tradeoff({})
+        checks.check_beta_tradeoff({}, trained, x)
 
 
 def test_assignment_3_checks():

@@ -20,10 +20,13 @@ def check_beta_vae_loss(beta_vae_loss: Callable) -> None:
     mu, logvar = torch.randn(8, 4, generator=g), torch.randn(8, 4, generator=g)
     bce = torch.nn.functional.binary_cross_entropy(x_hat, x, reduction="sum") / 8
     kl = gaussian_kl(mu, logvar).mean()
+    tol = 1e-5  # relative: float32 rounding is about 1e-6 here; 1e-3 would hide a wrong KL term
+    gots = {}
     for beta in (0.5, 1.0, 4.0):
         got = float(_call(beta_vae_loss, (x_hat, mu, logvar), x, beta))
         want = (bce + beta * kl).item()
-        if abs(got - want) < 1e-3 * abs(want):
+        gots[beta] = got
+        if abs(got - want) < tol * abs(want):
             continue
         if abs(got - (bce / 784 + beta * kl).item()) < 1e-3 * abs(want):
             _fail(f"with beta = {beta} you return {got:.2f}, expected {want:.2f}",
@@ -37,6 +40,11 @@ def check_beta_vae_loss(beta_vae_loss: Callable) -> None:
                   "average over the batch: nats per image")
         _fail(f"with beta = {beta} you return {got:.2f}, expected {want:.2f}",
               "BCE summed over pixels / batch size + beta * KL averaged over the batch")
+    kl_coefficient = (gots[4.0] - gots[0.5]) / 3.5  # the KL term alone, the BCE cancels
+    if abs(kl_coefficient - kl.item()) > 1e-2:
+        _fail(f"your loss grows by {kl_coefficient:.3f} nats per unit of beta; the mean KL is "
+              f"{kl.item():.3f}", "beta multiplies vae.kl_divergence(mu, logvar).mean(), the KL "
+              "averaged over the batch")
     _ok("beta = 1 is the ELBO; beta > 1 trades reconstruction for a simpler code.")
 
 
@@ -70,14 +78,41 @@ def check_reconstruction_and_kl(reconstruction_and_kl: Callable, model: nn.Modul
 
 
 @_checked
-def check_beta_tradeoff(results: dict) -> None:
-    """Assignment 2: ``{beta: (reconstruction, kl)}``; KL falls and reconstruction rises with beta."""
+def check_beta_tradeoff(results: dict, trained: dict, x_test: torch.Tensor) -> None:
+    """Assignment 2: ``{beta: (reconstruction, kl)}`` measured on ``x_test`` with the models
+    ``trained[beta]``; KL falls and reconstruction rises with beta."""
     if not isinstance(results, dict) or len(results) < 3:
         _fail("results should be a dict {beta: (reconstruction, kl)} with at least three betas",
               "train one model per beta, e.g. betas = [0.5, 1, 4], and store the test numbers")
+    _given(x_test.dim() == 4 and x_test.is_floating_point() and len(x_test) > 0
+           and 0 <= x_test.min() and x_test.max() <= 1, "x_test", "a batch of test images in [0, 1]")
+    if not isinstance(trained, dict) or set(trained) != set(results):
+        _fail("trained should hold one model for each beta of results",
+              "store each model: trained[beta] = model")
+    for beta, model in trained.items():
+        if not (isinstance(model, nn.Module) and callable(getattr(model, "encode", None))
+                and callable(getattr(model, "decode", None))):
+            _fail(f"trained[{beta}] is not a VAE", "store the trained model: trained[beta] = model")
+    if len({id(m) for m in trained.values()}) < len(trained):
+        _fail("two betas share one model object", "build a fresh models.VAE(LATENT_DIM) inside the "
+              "loop, for each beta")
     betas = sorted(results)
     if betas[0] >= 1 or betas[-1] <= 1:
         _fail(f"your betas are {betas}", "include a beta below 1 and one above 1")
+    for beta in betas:
+        model = trained[beta]
+        device = next(model.parameters()).device
+        with torch.no_grad():  # the numbers at z = mu, on these test images
+            mu, logvar = (t.cpu() for t in model.encode(x_test.to(device)))
+            x_hat = model.decode(mu.to(device)).cpu()
+            want = ((torch.nn.functional.binary_cross_entropy(x_hat, x_test, reduction="sum")
+                     / len(x_test)).item(), gaussian_kl(mu, logvar).mean().item())
+        got = tuple(map(float, results[beta]))
+        if any(abs(g - w) > 1e-3 * abs(w) + 1e-3 for g, w in zip(got, want)):
+            _fail(f"results[{beta}] = ({got[0]:.1f}, {got[1]:.1f}), but trained[{beta}] gives "
+                  f"({want[0]:.1f}, {want[1]:.1f}) on the test images",
+                  "store results[beta] = reconstruction_and_kl(model, x_test), measured on x_test "
+                  "with the model you keep in trained[beta]")
     kls = [results[b][1] for b in betas]
     recons = [results[b][0] for b in betas]
     if any(k2 >= k1 for k1, k2 in zip(kls, kls[1:])):
@@ -87,4 +122,5 @@ def check_beta_tradeoff(results: dict) -> None:
     if recons[-1] <= recons[0]:
         _fail("the reconstruction error does not grow from the smallest to the largest beta",
               "measure both on the same test images, in eval mode")
-    _ok("Larger beta: less information in the code (lower KL), blurrier reconstructions.")
+    _ok("Larger beta: a lower KL (the rate, an upper bound on the information in the code), "
+        "blurrier reconstructions.")

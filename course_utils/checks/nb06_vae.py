@@ -88,6 +88,11 @@ def check_reparameterize(reparameterize: Callable) -> None:
     if abs(std - 0.5) > 0.02:
         _fail(f"your samples have standard deviation {std:.2f}; expected 0.5",
               "std = torch.exp(0.5 * logvar)")
+    correlation = torch.corrcoef(z.detach().T)[0, 1].item()  # sampling error about 0.007
+    if abs(correlation) > 0.05:
+        _fail(f"the two latent dimensions of your samples have correlation {correlation:.2f}; "
+              "q(z|x) has a diagonal covariance, so it should be about 0", "draw one independent "
+              "eps per sample AND per latent dimension: torch.randn_like(mu), not torch.randn(N, 1)")
     if not torch.allclose(grad_mu, torch.ones_like(grad_mu)) or \
             not torch.allclose(grad_logvar, 0.5 * (z - mu).detach(), atol=1e-5):
         _fail("the gradients of z are not those of mu + exp(logvar / 2) * eps",
