@@ -18,7 +18,7 @@ def no_download(monkeypatch):
     def refuse(*args, **kwargs):
         raise RuntimeError("Error downloading: <urlopen error Name or service not known>")
 
-    monkeypatch.setattr(data.DATASETS["fashion-mnist"][0], "download", refuse)
+    monkeypatch.setattr(data._torchvision_class("fashion-mnist"), "download", refuse)
 
 
 def _use_offline_source(monkeypatch, source: Path | None):

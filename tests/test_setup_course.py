@@ -17,7 +17,7 @@ def offline_without_apt(monkeypatch, tmp_path):
 
     name = "fashion-mnist"
     monkeypatch.setitem(data.DATASETS, name, (*data.DATASETS[name][:2], tmp_path / "no-copy"))
-    monkeypatch.setattr(data.DATASETS[name][0], "download", refuse)
+    monkeypatch.setattr(data._torchvision_class(name), "download", refuse)
     monkeypatch.setattr(data.shutil, "which", lambda command: None)
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
 
