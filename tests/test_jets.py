@@ -223,3 +223,36 @@ def test_the_generator_makes_jets_in_the_window(process, mass_range):
     pt = constituents[:, :, 0]
     assert (np.diff(pt, axis=1) <= 0).all(), "constituents sorted by pT, padding last"
     assert (np.abs(constituents[:, :, 1:][pt > 0]) < 0.9).all(), "constituents within R of the axis"
+
+
+def test_the_generator_clusters_exactly_as_fastjet():
+    """Pythia's SlowJet (fjcore), as generate_jets.anti_kt() sets it up, gives FastJet's anti-kt
+    jets: on 20 QCD and 20 top events, the same leading jets (pT, rapidity, phi, mass) made of
+    the same particles as fastjet.ClusterSequence on the visible final-state particles."""
+    pythia8mc, fastjet = pytest.importorskip("pythia8mc"), pytest.importorskip("fastjet")
+    import generate_jets
+
+    definition = fastjet.JetDefinition(fastjet.antikt_algorithm, jets.R)
+    slow = generate_jets.anti_kt()
+    for process in ("qcd", "top"):
+        pythia = pythia8mc.Pythia(generate_jets.xmldoc(), False)
+        for line in [*generate_jets.QUIET, "Random:seed = 5", *generate_jets.PROCESSES[process]["settings"]]:
+            assert pythia.readString(line)
+        assert pythia.init()
+        for _ in range(20):
+            assert pythia.next()
+            event = pythia.event
+            index = [i for i in range(event.size()) if event[i].isFinal() and event[i].isVisible()]
+            particles = []
+            for i in index:
+                p = event[i]
+                particles.append(fastjet.PseudoJet(p.px(), p.py(), p.pz(), p.e()))
+                particles[-1].set_user_index(i)
+            sequence = fastjet.ClusterSequence(particles, definition)    # kept: jets refer to it
+            reference = fastjet.sorted_by_pt(sequence.inclusive_jets(0.0))
+            slow.analyze(event)
+            assert slow.sizeJet() == len(reference)
+            for j, jet in enumerate(reference[:2]):
+                assert (slow.pT(j), slow.y(j), slow.phi(j), slow.m(j)) == pytest.approx(
+                    (jet.pt(), jet.rap(), jet.phi_std(), jet.m()), rel=1e-9, abs=1e-9)
+                assert sorted(slow.constituents(j)) == sorted(c.user_index() for c in jet.constituents())
