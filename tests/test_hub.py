@@ -10,7 +10,9 @@ hub/jupyterhub_config.py on 127.0.0.1, Debian's Chromium through playwright:
    first student and none for the second;
 4. a student cannot reach another student's server or files, nor the instructor's course folder.
 Screenshots of each step go to build/screenshots/hub-*.png.
-A second test tries, as real local students and without the browser, the attacks on nbgrader's
+5. a student follows the course book's JupyterHub launch link (nbgitpuller) and lands in the
+   notebook, with the course cloned into their home.
+Another test tries, as real local students and without the browser, the attacks on nbgrader's
 exchange folder that the course's setup must stop (hub/setup_class.py, hub/course_exchange.py).
 """
 
@@ -236,6 +238,52 @@ def test_a_class_releases_fetches_submits_and_is_graded(hub, browser):
     for name, (context, _, blocked) in pages.items():
         assert not blocked, f"{name}'s lab tried to reach the network: {blocked[:5]}"
         context.close()
+
+
+def test_the_books_hub_link_pulls_the_course_and_opens_the_notebook(hub, browser):
+    """The course book's "JupyterHub" launch link (nbgitpuller, book/_config.yml) on the course's
+    own hub: a student who follows it gets the repository cloned into their home and the page's
+    notebook open in JupyterLab. The link is taken from the built book (make site); only its host
+    (the test hub's port) and its repository (a local copy of this one, since the published
+    repository cannot be reached offline) are replaced, so the path, branch and urlpath the book
+    wrote are the ones tested."""
+    from urllib.parse import parse_qsl, urlencode, urlparse
+
+    page_html = ROOT / "build" / "site" / "notebooks" / "01_pca_linear_autoencoder.html"
+    if not page_html.exists():
+        pytest.fail(f"{page_html} is missing: build the book first (make site; make hub-test does)")
+    links = re.findall(r'href="([^"]*/hub/user-redirect/git-pull\?[^"]*)"', page_html.read_text())
+    assert len(links) == 1, links
+    link = urlparse(links[0].replace("&amp;", "&"))
+    query = dict(parse_qsl(link.query))
+    name = query["repo"].rstrip("/").split("/")[-1]          # the folder nbgitpuller clones into
+    assert query["urlpath"] == f"lab/tree/{name}/notebooks/01_pca_linear_autoencoder.ipynb", query
+    url, env, _ = hub
+    student = STUDENTS[1]
+    source = Path(tempfile.mkdtemp(prefix="course-repo-"))
+    try:
+        os.chmod(source, 0o755)
+        clone = subprocess.run(["git", "clone", "-q", "--bare", "--branch", query["branch"], str(ROOT),
+                                str(source / name)], capture_output=True, text=True)
+        assert clone.returncode == 0, clone.stderr
+        subprocess.run(["chown", "-R", student, str(source / name)], check=True)  # git: safe.directory
+        context, page, blocked = _log_in(browser, url, student, env["COURSE_HUB_PASSWORD"])
+        page.goto(f"{url}{link.path}?{urlencode({**query, 'repo': str(source / name)})}")
+        page.wait_for_url(re.compile(rf".*/user/{student}/{re.escape(query['urlpath'])}"), timeout=120_000)
+        page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
+        page.screenshot(path=SHOTS / "hub-6-book-link-nbgitpuller.png")
+        pulled = _api(page, url, student, query["urlpath"].removeprefix("lab/tree/"))
+        assert pulled.status == 200, pulled.text()[:500]
+        cells = nbformat.reads(json.dumps(pulled.json()["content"]), as_version=4).cells
+        committed = subprocess.run(["git", "-C", str(ROOT), "show",
+                                    f"{query['branch']}:notebooks/01_pca_linear_autoencoder.ipynb"],
+                                   capture_output=True, text=True, check=True).stdout
+        assert [c.source for c in cells] == [c.source for c in nbformat.reads(committed, as_version=4).cells], \
+            "the student's copy is the branch's notebook"
+        assert not blocked, f"the link tried to reach the network: {blocked[:5]}"
+        context.close()
+    finally:
+        shutil.rmtree(source, ignore_errors=True)
 
 
 def test_make_hub_prints_the_address_and_accounts_and_stops_cleanly():
