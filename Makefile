@@ -61,7 +61,7 @@ $(WEB)/.complete-2: | $(STAMP)
 $(DATA): | $(STAMP)
 	scripts/prepare-data.sh $(BIN)/python
 
-# Jets for notebook 08 and a4: Pythia 8 + FastJet, once, on every core (about 5 minutes on two).
+# Jets for notebook 08 and a4: Pythia 8 + FastJet, once, on every core (about 3.5 minutes on two).
 # `make jets` makes the missing files; jets.load refuses files of an older format and says so.
 # Where Pythia is not installed (no wheels: Windows, Linux aarch64) it says how to get them instead.
 $(JETS): | $(STAMP)
@@ -119,9 +119,10 @@ notebooks: setup
 	COURSE_HEADLESS=1 $(BIN)/python scripts/export.py slides --out build/slides
 
 # Same seed, same machine, same numbers: notebook 07 again cold, 01 and 07 warm (after notebooks),
-# with one CPU thread as make notebooks ran them (a sum over two threads may round differently).
+# with one CPU thread as make notebooks ran them (a sum over two threads may round differently);
+# 07 and 01 side by side (one thread each: 201 s one after the other on a fresh clone here).
 repeat: setup
-	COURSE_HEADLESS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest tests/test_repeatable.py -m repeat
+	COURSE_HEADLESS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest tests/test_repeatable.py -m repeat -n 2
 
 # Grading as an instructor grades: nbgrader autograde + gradebook on five submissions per
 # assignment (untouched, solved, one wrong answer, a cheat, tampered check cells); the gradebooks

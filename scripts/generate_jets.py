@@ -26,8 +26,11 @@ Files are written atomically (temporary name, then rename); a complete file is n
 
 The clustering runs inside Pythia: its ``SlowJet`` with anti-kt, the visible final-state particles
 and their masses, through the copy of FastJet's core (fjcore) that Pythia ships. That gives
-FastJet's anti-kt jets, bit for bit (tests/test_jets.py compares the two on generated events),
-without handing every particle to Python, which took half the time of a run.
+FastJet's anti-kt jets, made of the same particles (tests/test_jets.py compares the two on
+generated events; regenerated this way, the three files kept every jet, table entry and tau, and
+4 of their 5.4 million constituent offsets moved by one float32 rounding step), without handing
+every particle to Python, which took more than half the time of a run (474 s, now 196 s, on two
+cores).
 FastJet itself (the ``fastjet`` package) finds the N-subjettiness axes.
 """
 

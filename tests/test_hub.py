@@ -270,7 +270,7 @@ def test_the_books_hub_link_pulls_the_course_and_opens_the_notebook(hub, browser
         context, page, blocked = _log_in(browser, url, student, env["COURSE_HUB_PASSWORD"])
         page.goto(f"{url}{link.path}?{urlencode({**query, 'repo': str(source / name)})}")
         page.wait_for_url(re.compile(rf".*/user/{student}/{re.escape(query['urlpath'])}"), timeout=120_000)
-        page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
+        page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)   # drawn, for the screenshot
         page.screenshot(path=SHOTS / "hub-6-book-link-nbgitpuller.png")
         pulled = _api(page, url, student, query["urlpath"].removeprefix("lab/tree/"))
         assert pulled.status == 200, pulled.text()[:500]
