@@ -18,7 +18,7 @@ def _flat(x: torch.Tensor, name: str = "x") -> torch.Tensor:
 
 
 class PCA:
-    """Principal component analysis from the SVD of the centred data. Introduced in notebook 01.
+    """Principal component analysis of the centred data (by its scatter matrix). Introduced in notebook 01.
 
     ``fit(x)`` takes ``(N, d)`` vectors or ``(N, 1, 28, 28)`` images. After fitting:
     ``mean`` ``(d,)``, ``components`` ``(d, r)`` (orthonormal columns, largest variance first),
@@ -41,11 +41,25 @@ class PCA:
         x = _flat(x)
         if len(x) < 2:
             raise ValueError(f"PCA needs at least 2 samples, got {len(x)}")
-        self.mean = x.mean(dim=0)
-        _, s, vh = torch.linalg.svd(x - self.mean, full_matrices=False)
-        signs = torch.sign(vh[torch.arange(len(vh)), vh.abs().argmax(dim=1)])  # deterministic signs
-        self.components = (vh * signs[:, None]).T.contiguous()
-        self.singular_values = s
+        # The right singular vectors of the centred data are the eigenvectors of its scatter matrix
+        # (x - mean)^T (x - mean), summed here in float64 a few thousand rows at a time: the same
+        # directions as the SVD, with a (d, d) matrix in memory instead of (N, d) copies of the data
+        # (measured on 50 000 images: 1 s instead of 3-7 s, and no 300 MB transient).
+        mean = torch.zeros(x.shape[1], dtype=torch.float64)
+        for rows in x.split(8192):
+            mean += rows.to(torch.float64).sum(dim=0)
+        mean /= len(x)
+        scatter = torch.zeros(x.shape[1], x.shape[1], dtype=torch.float64)
+        for rows in x.split(8192):
+            centred = rows.to(torch.float64) - mean
+            scatter += centred.T @ centred
+        eigenvalues, eigenvectors = torch.linalg.eigh(scatter)            # ascending
+        r = min(x.shape)
+        vectors = eigenvectors.flip(1)[:, :r]                            # largest variance first
+        signs = torch.sign(vectors[vectors.abs().argmax(dim=0), torch.arange(r)])  # deterministic signs
+        self.mean = mean.to(x.dtype)
+        self.components = (vectors * signs).to(x.dtype).contiguous()
+        self.singular_values = eigenvalues.flip(0)[:r].clamp_min(0).sqrt().to(x.dtype)
         return self
 
     def _check_k(self, k: int) -> int:
