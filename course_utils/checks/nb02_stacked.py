@@ -60,7 +60,8 @@ def check_bce(bce: Callable) -> None:
               "average over all pixels and images with .mean()")
     got = got.detach().reshape(()).to(want.dtype)
     if torch.isclose(got, want, rtol=1e-4):
-        _ok("BCE is the negative log-likelihood of the pixels under independent Bernoullis.")
+        _ok("BCE: the negative log-likelihood under independent Bernoullis for black-and-white "
+            "pixels; for grey levels, a loss.")
         return
     if torch.isclose(got, -want, rtol=1e-4):
         _fail(f"your value {got.item():.4f} has the wrong sign", "a log-likelihood is negative; the "
@@ -80,9 +81,12 @@ def check_encode(encode: Callable, model: nn.Module, x: torch.Tensor) -> None:
     _given(isinstance(getattr(model, "encoder", None), nn.Module) and hasattr(model, "latent_dim"),
            "model", "an autoencoder with .encoder and .latent_dim")
     _given(x.dim() == 4 and x.is_floating_point(), "x", "a batch of images (N, 1, 28, 28)")
-    modes = []  # was any layer of the encoder in training mode when it ran?
-    hook = model.encoder.register_forward_pre_hook(
-        lambda encoder, args: modes.append(any(m.training for m in encoder.modules())))
+    modes, grads = [], []  # was any layer of the encoder in training mode, were gradients on?
+    def record(encoder, args):
+        modes.append(any(m.training for m in encoder.modules()))
+        grads.append(torch.is_grad_enabled())
+
+    hook = model.encoder.register_forward_pre_hook(record)
     was_training = model.training
     model.train()  # as it is right after train.fit
     try:
@@ -99,6 +103,9 @@ def check_encode(encode: Callable, model: nn.Module, x: torch.Tensor) -> None:
     if z.requires_grad:
         _fail("your codes still carry gradients", "compute them inside `with torch.no_grad():` "
               "(and call model.eval() first)")
+    if any(grads):
+        _fail("the encoder ran with gradient tracking on (.detach() afterwards does not undo the "
+              "graph built while it ran)", "compute the codes inside `with torch.no_grad():`")
     if any(modes):
         _fail("the encoder ran in training mode", "call model.eval() (or model.encoder.eval()) "
               "before encoding: layers such as dropout and batch normalisation behave differently "
