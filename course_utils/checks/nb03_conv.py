@@ -66,6 +66,11 @@ def _upsample_feedback(block, c_in: int, c_out: int) -> None:
         _fail(f"your transposed convolution has kernel size {sizes}; the exercise asks for 3x3",
               "keep kernel_size=3, as in this notebook's decoder, and reach 14 x 14 with stride, "
               "padding and output_padding")
+    strides = {m.stride for m in block.modules() if isinstance(m, nn.ConvTranspose2d)}
+    if (2, 2) not in strides:
+        _fail("your transposed convolution has stride 1: it does not upsample, something else in "
+              "the block does", "the transposed convolution itself should double the size: "
+              "nn.ConvTranspose2d(c_in, c_out, 3, stride=2, ...), with no nn.Upsample")
     try:
         out = block(torch.zeros(2, c_in, 7, 7))
     except RuntimeError as err:
