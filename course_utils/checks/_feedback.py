@@ -3,8 +3,10 @@ wrong and a hint, never a bare assert."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -64,6 +66,24 @@ def _call(fn: Callable, *args):
         _fail("the function still raises NotImplementedError", "replace the placeholder line "
               "with your own code")
     return None  # unreachable; keeps linters calm
+
+
+def _call_without(package: str, fn: Callable, *args):
+    """``_call(fn, *args)``, also returning the names of ``package``'s functions it called
+    (directly or through names the student imported), for exercises that say "without sklearn"."""
+    called: list[str] = []
+
+    def watch(frame, event, arg):
+        if event == "call" and package in Path(frame.f_code.co_filename).parts:
+            called.append(frame.f_code.co_name)
+
+    before = sys.getprofile()
+    sys.setprofile(watch)
+    try:
+        result = _call(fn, *args)
+    finally:
+        sys.setprofile(before)
+    return result, called
 
 
 def _check_shape(result, expected: torch.Tensor, name: str) -> None:
@@ -131,7 +151,7 @@ def _threshold_feedback(words: _Words, threshold, fp, tp, null_val_scores: torch
             _fail(f"your threshold {words.keeps} {flagged:.1%} of the {words.null_val}",
                   words.above_hint.format(fraction=fraction))
         _fail(f"your threshold {words.keeps} {flagged:.1%} of the {words.null_val}, expected "
-              f"{fraction:.1%}", f"the threshold is a quantile of the {words.null_val}'s scores "
+              f"{fraction:.1%}", f"the threshold is a quantile of the scores of the {words.null_val} "
               "(torch.quantile)")
     want_fp = (null_test > threshold).float().mean().item()
     want_tp = (test_scores[is_positive] > threshold).float().mean().item()

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import torch
 
-from ._feedback import _call, _checked, _fail, _ok
+from ._feedback import _call, _call_without, _checked, _fail, _ok
 
 
 @_checked
@@ -52,7 +52,8 @@ def check_threshold_for_fpr(threshold_for_fpr: Callable) -> None:
                   "leaves a fraction fpr above it?")
         _fail(f"with fpr = {fpr} your threshold flags {flagged:.1%} of normal images, expected "
               f"{fpr:.0%}", "the threshold is a quantile of the normal scores (torch.quantile)")
-    _ok("The threshold comes from normal validation data only; the test set is never used to choose it.")
+    _ok("Your threshold flags the asked-for fraction of the normal scores it is given. Give it "
+        "normal validation scores only: then the test set plays no part in choosing it.")
 
 
 @_checked
@@ -65,7 +66,12 @@ def check_auroc_by_ranking(auroc_by_ranking: Callable) -> None:
     a, n = scores[is_anomaly], scores[~is_anomaly]
     diff = a[:, None] - n[None, :]
     want = ((diff > 0).double().mean() + 0.5 * (diff == 0).double().mean()).item()
-    got = float(_call(auroc_by_ranking, scores, is_anomaly))
+    got, called = _call_without("sklearn", auroc_by_ranking, scores, is_anomaly)
+    if called:
+        _fail("your function calls sklearn (for example roc_auc_score): the exercise is to compute "
+              "the AUROC yourself", "compare every anomaly's score with every normal image's score "
+              "(a[:, None] - n[None, :]) and count the pairs the anomaly wins, ties half")
+    got = float(got)
     if abs(got - want) < 1e-6:
         _ok(f"AUROC = {want:.4f}: the chance that a random anomaly outscores a random normal "
             "image; 0.5 is guessing. It equals sklearn.metrics.roc_auc_score.")
