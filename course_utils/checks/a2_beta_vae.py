@@ -67,6 +67,10 @@ def check_reconstruction_and_kl(reconstruction_and_kl: Callable, model: nn.Modul
         _fail(f"expected a pair (reconstruction, kl), got {type(got).__name__}",
               "return two numbers: return recon.item(), kl.item()")
     recon, kl = map(float, got)
+    if abs(recon - want[0]) > 1e-3 * want[0] + 1e-3 and model.training:
+        _fail(f"reconstruction {recon:.2f} nats, expected {want[0]:.2f}: your function left the "
+              "model in training mode, so the decoder got a sampled z, not mu",
+              "call model.eval() at the start of reconstruction_and_kl")
     if abs(recon - want[0]) > 1e-3 * want[0] + 1e-3:
         _fail(f"reconstruction {recon:.2f} nats, expected {want[0]:.2f}",
               "binary cross-entropy summed over the pixels, averaged over the images; use the "
@@ -112,7 +116,8 @@ def check_beta_tradeoff(results: dict, trained: dict, x_test: torch.Tensor) -> N
             _fail(f"results[{beta}] = ({got[0]:.1f}, {got[1]:.1f}), but trained[{beta}] gives "
                   f"({want[0]:.1f}, {want[1]:.1f}) on the test images",
                   "store results[beta] = reconstruction_and_kl(model, x_test), measured on x_test "
-                  "with the model you keep in trained[beta]")
+                  "with the model you keep in trained[beta], in evaluation mode (z = mu): a model "
+                  "left in training mode decodes a sampled z and gives other numbers")
     kls = [results[b][1] for b in betas]
     recons = [results[b][0] for b in betas]
     if any(k2 >= k1 for k1, k2 in zip(kls, kls[1:])):

@@ -44,6 +44,9 @@ def check_shift_right(shift_right: Callable) -> None:
                   "prepend one zero step and drop the last step, so the length stays T")
         if torch.equal(got, torch.cat([x[:, 1:], torch.zeros(2, 1, channels)], dim=1)):
             _fail("you shifted to the left", "at step t the decoder may see x[t-1], never x[t+1]")
+        if torch.equal(got, torch.roll(x, 1, dims=1)):
+            _fail("the last step wrapped around to the front: torch.roll shifts cyclically",
+                  "step 0 has no previous value: it must be zeros, and the last step is dropped")
         if not torch.equal(got, want):
             where = f" for x with C = {channels} channels" if channels > 1 else ""
             _fail(f"the values are not x shifted by one time step{where}", "shift along the time "
@@ -60,7 +63,7 @@ def check_gru_parameters(gru_parameters: Callable) -> None:
         got = _call(gru_parameters, inputs, hidden)
         _count_feedback(f"({inputs}, {hidden})", got, want, [
             (got == 3 * (hidden * inputs + hidden * hidden + hidden),
-             "Cho et al. (2014) write one bias per gate; PyTorch's nn.GRU keeps two, one on the "
+             "the textbook GRU has (at most) one bias per gate; PyTorch's nn.GRU keeps two, one on the "
              "input side (bias_ih) and one on the hidden side (bias_hh)"),
             (got == 3 * (hidden * inputs + hidden * hidden),
              "PyTorch's nn.GRU has biases too: two bias vectors per gate, one on the input side "

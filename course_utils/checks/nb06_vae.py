@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -21,6 +22,9 @@ def check_discrete_kl(discrete_kl: Callable) -> None:
     if abs(got - want) >= 1e-5:
         if abs(got - float((q * (q / p).log()).sum())) < 1e-5:
             _fail("you computed KL(Q || P)", "weight the log-ratio by P, the first argument")
+        if abs(got - want / math.log(2)) < 1e-5:
+            _fail(f"your value {got:.4f} is the KL in bits (log base 2)", "the course measures "
+                  "information in nats: use the natural logarithm, torch.log")
         if abs(got + want) < 1e-5:
             _fail(f"your value {got:.4f} has the wrong sign", "it is log(P / Q), not log(Q / P)")
         _fail(f"your value {got:.4f}, expected {want:.4f}", "sum over i of P(i) times the log of "
