@@ -142,6 +142,7 @@ EXAMPLES = {
     "checks.check_reconstruction_target.x_val": lambda: IMAGES,
     "checks.check_reconstruction_target.x_train": lambda: IMAGES,
     "checks.check_reconstruction_target.latent_dim": lambda: 4,
+    "checks.check_reconstruction_target.unseen": lambda: IMAGES,
     "checks.check_best_k.pca": lambda: models.PCA().fit(torch.rand(300, 784, generator=G)),
     "ks": lambda: (8, 16),
     "widgets.latent_figure.z": lambda: [0.0, 0.5],

@@ -155,7 +155,10 @@ def test_encode():
             return model.encoder(x)
 
     checks.check_encode(good, model, x)
-    checks.check_encode(lambda m, x: m.eval().encoder(x).detach(), model, x)  # another valid form
+    with torch.inference_mode():  # another valid form: no graph is built
+        checks.check_encode(lambda m, x: m.eval().encoder(x), model, x)
+    with pytest.raises(checks.ExerciseFeedback, match="gradient tracking on"):  # graph built, then cut
+        checks.check_encode(lambda m, x: m.eval().encoder(x).detach(), model, x)
 
     def encoder_eval(model, x):  # another valid form: only the encoder in evaluation mode
         model.encoder.eval()
@@ -192,6 +195,9 @@ def test_conv_exercises():
             torch.nn.Upsample(scale_factor=2), torch.nn.Conv2d(ci, co, 3, padding=1)))
     with pytest.raises(checks.ExerciseFeedback, match="output_padding=1"):
         checks.check_upsample(lambda ci, co: torch.nn.ConvTranspose2d(ci, co, 3, 2, 1))
+    with pytest.raises(checks.ExerciseFeedback, match="stride 1: it does not upsample"):
+        checks.check_upsample(lambda ci, co: torch.nn.Sequential(  # the upsampling is not learned
+            torch.nn.ConvTranspose2d(ci, co, 3, padding=1), torch.nn.Upsample(scale_factor=2)))
     with pytest.raises(checks.ExerciseFeedback, match="use the arguments"):  # ignores c_in, c_out
         checks.check_upsample(lambda ci, co: torch.nn.ConvTranspose2d(32, 16, 3, 2, 1, output_padding=1))
 
@@ -201,6 +207,8 @@ def test_sequence_exercises():
     with pytest.raises(checks.ExerciseFeedback, match="scrambled"):
         checks.check_to_ntc(lambda x: x.reshape(x.shape[0], x.shape[2], x.shape[1]))
     checks.check_shift_right(lambda x: torch.cat([torch.zeros_like(x[:, :1]), x[:, :-1]], 1))
+    with pytest.raises(checks.ExerciseFeedback, match="wrapped around"):
+        checks.check_shift_right(lambda x: torch.roll(x, 1, dims=1))
     with pytest.raises(checks.ExerciseFeedback, match="left"):
         checks.check_shift_right(lambda x: torch.cat([x[:, 1:], torch.zeros_like(x[:, :1])], 1))
     with pytest.raises(checks.ExerciseFeedback, match=r"shape \(N, T, C\) = \(2, 6, 3\).*raises"):
@@ -212,7 +220,7 @@ def test_sequence_exercises():
     checks.check_gru_parameters(lambda i, h: 3 * h * (i + h + 2))  # another valid form
     with pytest.raises(checks.ExerciseFeedback, match="two bias vectors"):
         checks.check_gru_parameters(lambda i, h: 3 * (h * i + h * h))
-    with pytest.raises(checks.ExerciseFeedback, match=r"(?s)Cho et al.*keeps two.*bias_ih.*bias_hh"):
+    with pytest.raises(checks.ExerciseFeedback, match=r"(?s)textbook GRU.*keeps two.*bias_ih.*bias_hh"):
         checks.check_gru_parameters(lambda i, h: 3 * (h * i + h * h + h))  # one bias per gate
     for wrong in (lambda i, h: 3 * (h * i + h * h + h), lambda i, h: 4 * (h * i + h * h + 2 * h),
                   lambda i, h: 0):  # every hint leaves the counting to the student
@@ -265,6 +273,8 @@ def test_denoising_exercises():
 def test_vae_exercises():
     checks.check_discrete_kl(lambda p, q: torch.where(p > 0, p * torch.log(p / q), 0.0).sum())
     checks.check_discrete_kl(lambda p, q: torch.special.xlogy(p, p / q).sum())  # another valid form
+    with pytest.raises(checks.ExerciseFeedback, match="in bits"):
+        checks.check_discrete_kl(lambda p, q: torch.where(p > 0, p * torch.log2(p / q), 0.0).sum())
     with pytest.raises(checks.ExerciseFeedback, match=r"(?s)for P = \[0.5, 0.5, 0.0\] you return nan.*P\(i\) = 0"):
         checks.check_discrete_kl(lambda p, q: (p * torch.log(p / q)).sum())  # 0 * log 0 = nan
     with pytest.raises(checks.ExerciseFeedback, match=r"KL\(Q \|\| P\)"):
@@ -320,6 +330,11 @@ def test_anomaly_exercises(capsys):
         checks.check_auroc_by_ranking(lambda s, a: ranking(s, a, flip=True))
     with pytest.raises(checks.ExerciseFeedback, match="one half"):
         checks.check_auroc_by_ranking(lambda s, a: ranking(s, a, ties=0.0))
+    from sklearn.metrics import roc_auc_score  # imported by the student: still caught
+
+    with pytest.raises(checks.ExerciseFeedback, match="calls sklearn"):
+        checks.check_auroc_by_ranking(lambda s, a: float(roc_auc_score(a.numpy(), s.numpy())))
+    checks.check_auroc_by_ranking(ranking)  # the watch is gone afterwards: the right answer passes
 
 
 def test_assignment_1_checks():
@@ -354,6 +369,24 @@ def test_assignment_1_checks():
     no_transpose.decoder = one_by_one.decoder
     with pytest.raises(checks.ExerciseFeedback, match="does not upsample with transposed convolutions"):
         checks.check_conv_autoencoder(lambda: no_transpose, latent_dim=16)
+
+
+    class ExtraLayers(nn.Module):  # valid too: a stride-1 convolution at 14x14 and at 28x28
+        def __init__(self):
+            super().__init__()
+            self.encoder = nn.Sequential(
+                nn.Conv2d(1, 8, 3, stride=2, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1), nn.ReLU(),
+                nn.Conv2d(8, 16, 3, stride=2, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(784, 16))
+            self.decoder = nn.Sequential(
+                nn.Linear(16, 784), nn.Unflatten(1, (16, 7, 7)),
+                nn.ConvTranspose2d(16, 8, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
+                nn.ConvTranspose2d(8, 8, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
+                nn.ConvTranspose2d(8, 1, 3, padding=1), nn.Sigmoid())
+
+        def forward(self, x):
+            return self.decoder(self.encoder(x))
+
+    checks.check_conv_autoencoder(ExtraLayers, latent_dim=16)
 
     class Shift(nn.Module):  # reconstructs x + delta; the parameter gives it a device
         def __init__(self, delta):
@@ -390,6 +423,15 @@ def test_assignment_1_checks():
     with pytest.raises(checks.ExerciseFeedback, match="trained on x_val"):
         checks.check_reconstruction_target(Memorised(x), x, 0.02, x_train=x_train, latent_dim=16)
     checks.check_reconstruction_target(Shift(0.05), x, 0.01, x_train=x_train)  # as good on both
+    unseen = torch.rand(60, 1, 28, 28)  # validation images the notebook never loaded
+    assert checks.check_reconstruction_target(Shift(0.05), x, 0.01, x_train=x_train, unseen=unseen) == \
+        pytest.approx(0.0025)  # judged on the unseen images
+    with pytest.raises(checks.ExerciseFeedback, match="never loaded"):  # trained on x_train + x_val
+        checks.check_reconstruction_target(Memorised(torch.cat([x_train, x])), x, 0.02, x_train=x_train,
+                                           unseen=unseen)
+    with pytest.raises(checks.ExerciseFeedback, match=r"validation \(on 60 validation images you never "
+                       r"loaded\) MSE is 0.0100; the target is at most 0.005"):
+        checks.check_reconstruction_target(Shift(0.1), x, 0.005, unseen=unseen)
 
 
 def test_assignment_2_checks():
@@ -417,6 +459,13 @@ def test_assignment_2_checks():
         return (F.binary_cross_entropy(x_hat, x, reduction="sum") / len(x)).item(), vae.kl_divergence(mu, logvar).mean().item()
 
     checks.check_reconstruction_and_kl(measure, model, x)
+
+    def forgot_eval(m, x):
+        x_hat, mu, logvar = m(x)  # training mode: z is sampled
+        return (F.binary_cross_entropy(x_hat, x, reduction="sum") / len(x)).item(), vae.kl_divergence(mu, logvar).mean().item()
+
+    with pytest.raises(checks.ExerciseFeedback, match="left the model in training mode"):
+        checks.check_reconstruction_and_kl(forgot_eval, model, x)
     with pytest.raises(checks.ExerciseFeedback, match="KL"):
         checks.check_reconstruction_and_kl(lambda m, x: (measure(m, x)[0], 2 * measure(m, x)[1] + 1), model, x)
     with pytest.raises(checks.ExerciseFeedback, match="KL"):  # the KL weighted 1.01 * beta
