@@ -144,7 +144,8 @@ def train_or_load(name: str, build: Callable[[], nn.Module],
     returned in evaluation mode on ``device`` (default: the fastest available). ``retrain=True``
     trains even if a checkpoint exists, and replaces it. Introduced in notebook 02.
     """
-    return _train_or_load(name, build, train, (train, spec or {}), {}, seed=seed,
+    return _train_or_load(name, build, train, (train, spec or {}), {},
+                          seed=seed + config.seed_shift(),
                           cache_dir=cache_dir, device=device, verbose=verbose, retrain=retrain)
 
 
@@ -239,6 +240,9 @@ def fit_or_load(name: str, build: Callable[[], nn.Module], train_data, val=None,
             raise TypeError(f"{fn} must be a function, got {type(fit_kwargs[fn]).__name__}")
     labels = {"data": data, "loss": loss, "corruption": corruption}
     _check_labels(labels, fit_kwargs)
+    if config.seed_shift():  # make seeds: the same recipe from another seed
+        seed = fit_kwargs.get("seed", _FIT_DEFAULTS["seed"]) + config.seed_shift()
+        fit_kwargs = {**fit_kwargs, "seed": seed}
     settings = {k: v for k, v in {**_FIT_DEFAULTS, **fit_kwargs}.items() if k not in _NOT_IN_KEY}
     return _train_or_load(name, build, lambda m: fit(m, train_data, val, **fit_kwargs),
                           (fit, settings, train_data, val), labels, seed=settings["seed"],

@@ -2,6 +2,7 @@
 
 Usage: python scripts/bench.py notebooks/01_*.ipynb ...   (writes build/bench.md)
        python scripts/bench.py --warm notebooks/*.ipynb   (make warm: fill the checkpoint cache)
+       python scripts/bench.py --seeds 1,2 notebooks/02_*.ipynb ...   (make seeds: build/seeds.md)
 
 Benchmark: every notebook runs twice against an empty temporary checkpoint cache: cold (wall_s,
 everything trained) and then warm (warm_s, everything loaded), with the kernel's peak resident
@@ -11,6 +12,10 @@ numbers with course_utils.report.report(); this script collects them through
 $COURSE_METRICS_FILE and sets them beside the targets of the issues.
 With --warm, each notebook runs once against the course's own cache (.cache/ or
 $COURSE_CACHE_DIR), so that later runs, in class, start instantly.
+With --seeds, each notebook runs once per seed shift ($COURSE_SEED_SHIFT: every seed the course
+sets moves by it, so every model trains from other initial weights and batch orders), against the
+course's cache: a claim a notebook asserts on one training run is asserted on those runs too, and
+the key numbers of every seed are tabled side by side.
 """
 
 from __future__ import annotations
@@ -215,9 +220,41 @@ def warm(paths: list[str]) -> int:
     return 1 if failed else 0
 
 
+def seeds(shifts: list[int], paths: list[str]) -> int:
+    """Execute every notebook once per seed shift; fail if an assert fails for any seed."""
+    failed, rows = False, []
+    for p in map(Path, paths):
+        numbers: dict[int, dict[str, float]] = {}
+        for shift in [0, *shifts]:
+            os.environ["COURSE_SEED_SHIFT"] = str(shift)
+            with tempfile.TemporaryDirectory() as tmp:
+                wall, error = run(p, Path(tmp) / "metrics.jsonl")
+                numbers[shift] = {k: v for m in read_metrics(Path(tmp) / "metrics.jsonl").values()
+                                  for k, v in m.items()}
+            failed |= error is not None
+            print(f"{p.stem}, seed shift {shift}: {wall:.1f} s, "
+                  + (f"FAILED: {error}" if error else "every assert held"), flush=True)
+            rows.append(f"| {p.stem} | {shift} | {wall:.0f} | {error or 'every assert held'} |")
+        for key in sorted(numbers[0]):
+            values = [numbers[s].get(key) for s in [0, *shifts]]
+            rows.append(f"| {p.stem} | {key} | | {' / '.join('-' if v is None else fmt(v) for v in values)} |")
+    os.environ.pop("COURSE_SEED_SHIFT", None)
+    (ROOT / "build").mkdir(exist_ok=True)
+    (ROOT / "build" / "seeds.md").write_text("\n".join([
+        "# The notebooks with other seeds", "",
+        f"Each notebook executed once per seed shift (0, {', '.join(map(str, shifts))}; "
+        f"{time.strftime('%Y-%m-%d %H:%M')}); key numbers listed as shift 0 / "
+        + " / ".join(map(str, shifts)) + ".", "",
+        "| notebook | seed shift or number | wall s | result |", "|---|---|---|---|", *rows, ""]))
+    print(f"wrote {ROOT / 'build' / 'seeds.md'}")
+    return 1 if failed else 0
+
+
 def main(paths: list[str]) -> int:
     if paths[:1] == ["--warm"]:
         return warm(paths[1:])
+    if paths[:1] == ["--seeds"]:
+        return seeds([int(s) for s in paths[1].split(",")], paths[2:])
     out = ROOT / "build"
     out.mkdir(exist_ok=True)
     rows, failed = [], False

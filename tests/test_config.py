@@ -82,3 +82,14 @@ def test_seed_everything_repeats_all_generators():
 def test_seed_everything_rejects_bad_seeds(bad, err):
     with pytest.raises(err, match="seed"):
         config.seed_everything(bad)
+
+
+def test_seed_shift_moves_every_seed(monkeypatch):
+    monkeypatch.setenv("COURSE_SEED_SHIFT", "2")
+    config.seed_everything(5)
+    shifted = torch.rand(3)
+    torch.manual_seed(7)
+    assert torch.equal(shifted, torch.rand(3))
+    monkeypatch.setenv("COURSE_SEED_SHIFT", "-1")
+    with pytest.raises(ValueError, match="non-negative integer"):
+        config.seed_everything(0)
