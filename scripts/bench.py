@@ -128,7 +128,7 @@ def run(path: Path, metrics_file: Path) -> tuple[float, str | None]:
         client.execute()
         error = None
     except Exception as exc:  # report the failure in the table, keep benchmarking the rest
-        error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:120]}"
+        error = f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[-1][:120]}"
     wall = time.perf_counter() - start
     done.set()
     sampler.join()
