@@ -69,6 +69,16 @@ def test_a_changed_fit_argument_misses_the_cache(tmp_path, monkeypatch, change):
     assert len(calls) == 2
 
 
+def test_a_seed_shift_trains_the_same_recipe_as_seed_plus_shift(tmp_path, monkeypatch):
+    calls = _count_trainings(monkeypatch)
+    plain, _ = _get(tmp_path, seed=3)
+    monkeypatch.setenv("COURSE_SEED_SHIFT", "2")
+    shifted, _ = _get(tmp_path, seed=1)  # make seeds: seed 1 + shift 2 is the seed-3 model
+    assert len(calls) == 1 and torch.equal(plain(X), shifted(X))
+    _get(tmp_path, seed=3)  # seed 5 now: another model
+    assert len(calls) == 2
+
+
 def test_display_settings_and_labels_do_not_retrain(tmp_path, monkeypatch):
     calls = _count_trainings(monkeypatch)
     _get(tmp_path, loss_fn=nn.MSELoss())
