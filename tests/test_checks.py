@@ -388,6 +388,14 @@ def test_assignment_1_checks():
 
     checks.check_conv_autoencoder(ExtraLayers, latent_dim=16)
 
+
+    class Identity(ConvAutoencoder):  # a perfect "reconstruction" that skips the bottleneck
+        def forward(self, x):
+            return x
+
+    with pytest.raises(checks.ExerciseFeedback, match="not model.decoder\\(model.encoder\\(x\\)\\)"):
+        checks.check_conv_autoencoder(lambda: Identity(16), latent_dim=16)
+
     class Shift(nn.Module):  # reconstructs x + delta; the parameter gives it a device
         def __init__(self, delta):
             super().__init__()

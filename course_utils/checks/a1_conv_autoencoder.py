@@ -47,6 +47,12 @@ def check_conv_autoencoder(model_class: Callable[[], nn.Module], latent_dim: int
     if out.min() < 0 or out.max() > 1:
         _fail(f"the outputs range over [{out.min():.2f}, {out.max():.2f}]; pixels are in [0, 1]",
               "end the decoder with nn.Sigmoid()")
+    with torch.no_grad():
+        through_code = model.decoder(model.encoder(x))
+    if through_code.shape != out.shape or not torch.allclose(out, through_code, atol=1e-5):
+        _fail("model(x) is not model.decoder(model.encoder(x)): something reaches the output without "
+              "passing through the code", "forward should return self.decoder(self.encoder(x)), with "
+              "no skip connection around the bottleneck")
     upsampled = _distinct([s for s in sizes[nn.ConvTranspose2d] if s > 7])  # stride-1 layers repeat a side
     if upsampled[-2:] != [14, 28]:
         _fail("the decoder does not upsample with transposed convolutions from 7x7 to 14x14 to 28x28 "
