@@ -184,7 +184,10 @@ def _train_or_load(name: str, build: Callable[[], nn.Module], train: Callable, k
                 print(f"Loaded {name} from {where} (trained earlier in {history.seconds:.0f} s; "
                       f"key {key_seconds * 1000:.0f} ms). To train it again: retrain=True.")
             return model.to(device).eval(), history
+        started = time.perf_counter()
         history = train(model.to(device))
+        if isinstance(history, History) and not history.seconds:  # a training function of your own
+            history.seconds = time.perf_counter() - started
     weights.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     _atomic_write(weights, lambda tmp: torch.save(state, tmp))

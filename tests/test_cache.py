@@ -236,6 +236,18 @@ def test_train_or_load_keys_the_training_function_and_its_values(tmp_path, capsy
     assert out.count("Trained own") == 2 and out.count("Loaded own") == 1
 
 
+def test_a_training_function_of_your_own_gets_its_time_recorded(tmp_path):
+    def trainer(model):  # returns a History without seconds, as a loop written out in a notebook does
+        history = train.History()
+        time.sleep(0.05)
+        history.train_loss.append(1.0)
+        return history
+
+    _, cold = cache.train_or_load("timed", lambda: LinearAutoencoder(784, 4), trainer, cache_dir=tmp_path)
+    _, warm = cache.train_or_load("timed", lambda: LinearAutoencoder(784, 4), trainer, cache_dir=tmp_path)
+    assert cold.seconds >= 0.05 and warm.seconds == cold.seconds
+
+
 # --- Damaged files --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "delete-meta", "edit-meta"])
