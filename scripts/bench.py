@@ -148,6 +148,11 @@ def read_metrics(metrics_file: Path) -> dict[str, dict[str, float]]:
     return metrics
 
 
+def one_notebooks_metrics(metrics_file: Path) -> dict[str, float]:
+    """The metrics of a file that one notebook wrote, merged over its report calls."""
+    return {k: v for m in read_metrics(metrics_file).values() for k, v in m.items()}
+
+
 def fmt(value: float) -> str:
     return f"{value:.5g}" if abs(value) < 1000 else f"{value:.0f}"
 
@@ -229,8 +234,7 @@ def seeds(shifts: list[int], paths: list[str]) -> int:
             os.environ["COURSE_SEED_SHIFT"] = str(shift)
             with tempfile.TemporaryDirectory() as tmp:
                 wall, error = run(p, Path(tmp) / "metrics.jsonl")
-                numbers[shift] = {k: v for m in read_metrics(Path(tmp) / "metrics.jsonl").values()
-                                  for k, v in m.items()}
+                numbers[shift] = one_notebooks_metrics(Path(tmp) / "metrics.jsonl")
             failed |= error is not None
             print(f"{p.stem}, seed shift {shift}: {wall:.1f} s, "
                   + (f"FAILED: {error}" if error else "every assert held"), flush=True)
@@ -267,7 +271,7 @@ def main(paths: list[str]) -> int:
             metrics_file = Path(tmp) / "metrics.jsonl"
             wall, error = run(p, metrics_file)
             cold_mb, cold_private_mb, cold_cpu_s = run.resources
-            metrics = {k: v for m in read_metrics(metrics_file).values() for k, v in m.items()}
+            metrics = one_notebooks_metrics(metrics_file)
             warm_wall, warm_error = run(p, Path(tmp) / "warm.jsonl")
             warm_mb, warm_private_mb, warm_cpu_s = run.resources
         metrics["wall_s"], metrics["warm_s"] = wall, warm_wall
