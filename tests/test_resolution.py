@@ -35,7 +35,7 @@ PLATFORMS = {  # uv's name -> the README's
 }
 PYTHIA_PLATFORMS = {"x86_64-manylinux_2_28", "aarch64-apple-darwin"}  # Pythia 8 has wheels there
 MACOS = "14.0"  # the oldest macOS the locked torch (2.14) has wheels for: Sonoma
-INTEL_MAC = "x86_64-apple-darwin"  # not supported: no torch >= 2.3 wheels (checked, one Python)
+INTEL_MAC = "x86_64-apple-darwin"  # not supported: no torch >= 2.4 wheels (checked, one Python)
 # What is resolved: the course with its dev/grading tools and hub; the jets extra; the lock.
 TARGETS = {
     "course": ["pyproject.toml", "--extra", "dev", "--extra", "hub"],

@@ -130,3 +130,34 @@ def test_fresh_noise_every_epoch():
               progress=False, device="cpu",
               corrupt=lambda x: draws.append(torch.randn(1).item()) or x)
     assert len(draws) == 2 and draws[0] != draws[1]
+
+
+def test_convolutional_models_run_channels_last_and_compute_the_same_function():
+    from course_utils.models import ConvAutoencoder
+    torch.manual_seed(0)
+    model, reference = ConvAutoencoder(8), ConvAutoencoder(8)
+    reference.load_state_dict(model.state_dict())
+    x = torch.rand(20, 1, 28, 28)
+    out = train.predict(model, x)                       # predict stores the weights channels-last
+    conv = next(m.weight for m in model.modules() if isinstance(m, nn.Conv2d) and m.in_channels > 1)
+    assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+    assert torch.allclose(out, reference.eval()(x), atol=1e-5)
+    codes = train.predict(model.encoder[:2], x)         # a (20, C, 14, 14) activation comes back
+    assert codes.ndim == 4 and codes.is_contiguous()    # in the default order: .view works on it
+    history = train.fit(model, x, epochs=1, batch_size=10, progress=False, device="cpu")
+    assert len(history.train_loss) == 1 and conv.is_contiguous(memory_format=torch.channels_last)
+    mlp = LinearAutoencoder(784, 2)
+    assert train._fast_layout(mlp) is mlp and mlp.encoder.weight.is_contiguous()
+
+
+def test_the_default_optimiser_is_fused_adam_on_the_cpu(monkeypatch):
+    made = []
+    original = torch.optim.Adam
+
+    def spy(*args, **kwargs):
+        made.append(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(torch.optim, "Adam", spy)
+    _run()
+    assert made == [{"lr": 1e-3, "fused": True}]
