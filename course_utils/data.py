@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -211,11 +212,42 @@ def _select(x: torch.Tensor, y: torch.Tensor, split: str, limit: int | None,
     return (x[:limit], y[:limit]) if limit is not None else (x, y)
 
 
-@functools.lru_cache(maxsize=1)
-def _mnist1d_arrays() -> dict[str, torch.Tensor]:
+def _mnist1d_file() -> Path:
+    """Where the generated MNIST-1D arrays are kept: one file per version of ``mnist1d``."""
+    from importlib.metadata import version
+
+    return config.data_dir() / "mnist1d" / f"mnist1d-{version('mnist1d')}.npz"
+
+
+def _generate_mnist1d() -> dict[str, np.ndarray]:
     from mnist1d.data import get_dataset_args, make_dataset
 
     raw = make_dataset(get_dataset_args())  # generated locally (fixed seed), no download
+    return {k: np.asarray(raw[k]) for k in ("x", "y", "x_test", "y_test")}
+
+
+@functools.lru_cache(maxsize=1)
+def _mnist1d_arrays() -> dict[str, torch.Tensor]:
+    """Generating MNIST-1D takes 5 s (import and synthesis); the arrays are kept in the data folder
+    after the first time and read back in milliseconds. A missing, unreadable or unwritable file
+    only means generating them again."""
+    path = _mnist1d_file()
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            raw = {k: stored[k] for k in ("x", "y", "x_test", "y_test")}
+        if raw["x"].shape != (4000, 40) or raw["x_test"].shape != (1000, 40):
+            raise ValueError(f"{path} holds arrays of the wrong shape")
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+        raw = _generate_mnist1d()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".mnist1d.", suffix=".npz")
+            with os.fdopen(fd, "wb") as out:
+                np.savez(out, **raw)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except OSError:  # a read-only data folder (a class's shared copy): generate each time
+            pass
     as_seq = lambda a: torch.as_tensor(a, dtype=torch.float32).unsqueeze(-1)  # noqa: E731
     return {"x": as_seq(raw["x"]), "y": torch.as_tensor(raw["y"], dtype=torch.int64),
             "x_test": as_seq(raw["x_test"]), "y_test": torch.as_tensor(raw["y_test"], dtype=torch.int64)}
@@ -224,8 +256,9 @@ def _mnist1d_arrays() -> dict[str, torch.Tensor]:
 def load_sequences(split: str = "train", limit: int | None = None) -> Split:
     """MNIST-1D (Greydanus 2020) as sequences ``x`` ``(N, 40, 1)`` = (samples, time, channels).
 
-    Generated offline with the ``mnist1d`` package's default arguments (fixed seed):
-    "train" 3 000, "val" 1 000 (carved from the 4 000 training sequences), "test" 1 000.
+    Generated offline with the ``mnist1d`` package's default arguments (fixed seed), once, and
+    kept in the data folder: "train" 3 000, "val" 1 000 (carved from the 4 000 training sequences),
+    "test" 1 000.
     Introduced in notebook 04.
     """
     _check_split(split, limit)

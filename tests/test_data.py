@@ -2,6 +2,7 @@ import gzip
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -133,3 +134,30 @@ def test_mnist1d_sequences():
     assert torch.equal(data.load_sequences("train").x, train.x)  # generated with a fixed seed
     with pytest.raises(ValueError, match="split must be one of"):
         data.load_sequences("dev")
+
+
+def test_mnist1d_is_generated_once_and_kept(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    data._mnist1d_arrays.cache_clear()
+    monkeypatch.setattr(data, "_mnist1d_arrays", data._mnist1d_arrays.__wrapped__)
+    generated = data._generate_mnist1d()
+    first = data.load_sequences("test")                      # generates and writes the file
+    assert data._mnist1d_file().parent == tmp_path / "mnist1d" and data._mnist1d_file().is_file()
+    assert torch.equal(first.x[:, :, 0], torch.as_tensor(generated["x_test"], dtype=torch.float32))
+    monkeypatch.setattr(data, "_generate_mnist1d", lambda: pytest.fail("generated again"))
+    assert torch.equal(data.load_sequences("test").x, first.x)   # read back, not generated
+    monkeypatch.undo()
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(data, "_mnist1d_arrays", data._mnist1d_arrays.__wrapped__)
+    data._mnist1d_file().write_bytes(b"truncated")           # a broken file: generated again
+    assert torch.equal(data.load_sequences("test").x, first.x)
+    with np.load(data._mnist1d_file()) as repaired:
+        assert repaired["x_test"].shape == (1000, 40)
+    data._mnist1d_file().unlink()
+
+    def read_only(*args, **kwargs):                           # a class's read-only shared folder
+        raise PermissionError("read-only")
+
+    monkeypatch.setattr(data.tempfile, "mkstemp", read_only)
+    assert torch.equal(data.load_sequences("test").x, first.x)  # generated, nothing written
+    assert not data._mnist1d_file().exists()
