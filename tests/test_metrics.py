@@ -103,3 +103,27 @@ def test_rank_correlation_matches_scipy():
     assert metrics.rank_correlation(a, b) == pytest.approx(spearmanr(a, b).statistic, abs=1e-9)
     with pytest.raises(ValueError, match="same length"):
         metrics.rank_correlation(a, b[:5])
+
+
+def test_bootstrap_auroc_difference_is_the_resampled_roc_auc_score():
+    from sklearn.metrics import roc_auc_score
+    g = torch.Generator().manual_seed(1)
+    labels = torch.rand(500, generator=g) < 0.2
+    a = torch.randn(500, generator=g) + labels * 1.0
+    b = (torch.randn(500, generator=g) + labels * 0.5).round(decimals=1)   # many tied scores
+    low, high = metrics.bootstrap_auroc_difference(labels, a, b, resamples=50, seed=3)
+    g = torch.Generator().manual_seed(3)                                     # the same 50 resamples
+    diffs = []
+    for _ in range(50):
+        i = torch.randint(0, 500, (500,), generator=g)
+        diffs.append(roc_auc_score(labels[i], a[i]) - roc_auc_score(labels[i], b[i]))
+    expected = np.quantile(np.array(diffs), [0.025, 0.975])
+    assert (low, high) == pytest.approx(tuple(expected), abs=1e-12)
+    assert low < roc_auc_score(labels, a) - roc_auc_score(labels, b) < high
+    assert metrics.bootstrap_auroc_difference(labels, a, a) == (0.0, 0.0)
+    with pytest.raises(TypeError, match="boolean"):
+        metrics.bootstrap_auroc_difference(labels.long(), a, b)
+    with pytest.raises(ValueError, match="both classes"):
+        metrics.bootstrap_auroc_difference(torch.ones(500, dtype=torch.bool), a, b)
+    with pytest.raises(ValueError, match="one score per label"):
+        metrics.bootstrap_auroc_difference(labels, a[:10], b)
