@@ -27,8 +27,6 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import os
-import tempfile
 import time
 import warnings
 from collections.abc import Callable
@@ -38,6 +36,7 @@ import torch
 from torch import nn
 
 from . import config
+from ._files import atomic_write
 from ._validate import arguments
 from .fingerprint import fingerprint, tensor_digest
 from .train import History, fit
@@ -62,20 +61,6 @@ def _file_sha(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a cache can be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _check_name(name: str) -> str:
@@ -190,10 +175,10 @@ def _train_or_load(name: str, build: Callable[[], nn.Module], train: Callable, k
             history.seconds = time.perf_counter() - started
     weights.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    _atomic_write(weights, lambda tmp: torch.save(state, tmp))
+    atomic_write(weights, lambda tmp: torch.save(state, tmp))
     meta = {"key": key, "labels": labels, "sha256": _file_sha(weights),
             "history": _history_to(history)}
-    _atomic_write(meta_path, lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=1)))
+    atomic_write(meta_path, lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=1)))
     if verbose:
         print(f"Trained {name} and stored it in the cache as {weights.name}.")
     return model.eval(), history if isinstance(history, History) else History()

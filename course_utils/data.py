@@ -8,10 +8,8 @@ from __future__ import annotations
 import argparse
 import functools
 import gzip
-import os
 import shutil
 import sys
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,7 @@ import numpy as np
 import torch
 
 from . import config
+from ._files import atomic_write
 
 FASHION_MNIST_CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -113,16 +112,13 @@ def _decompress_offline(source: Path, raw: Path) -> None:
         target = raw / stem
         if target.is_file():
             continue
-        fd, tmp = tempfile.mkstemp(dir=raw, prefix=f".{stem}.", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as out, gzip.open(source / f"{stem}.gz", "rb") as src:
+
+        def decompress(tmp: str, stem=stem, magic=magic, count=count) -> None:
+            with open(tmp, "wb") as out, gzip.open(source / f"{stem}.gz", "rb") as src:
                 shutil.copyfileobj(src, out)
             _check_idx(Path(tmp), magic, count)
-            os.chmod(tmp, 0o644)  # mkstemp creates 0600; the data are not secret
-            os.replace(tmp, target)  # atomic: an interrupted run never leaves a half file
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+
+        atomic_write(target, decompress)  # an interrupted run never leaves a half file
 
 
 def prepare(name: str = "fashion-mnist", root: str | Path | None = None) -> Path:
@@ -226,26 +222,34 @@ def _generate_mnist1d() -> dict[str, np.ndarray]:
     return {k: np.asarray(raw[k]) for k in ("x", "y", "x_test", "y_test")}
 
 
+_MNIST1D_SHAPES = {"x": ((4000, 40), np.floating), "y": ((4000,), np.integer),
+                   "x_test": ((1000, 40), np.floating), "y_test": ((1000,), np.integer)}
+
+
 @functools.lru_cache(maxsize=1)
 def _mnist1d_arrays() -> dict[str, torch.Tensor]:
     """Generating MNIST-1D takes 5 s (import and synthesis); the arrays are kept in the data folder
-    after the first time and read back in milliseconds. A missing, unreadable or unwritable file
-    only means generating them again."""
+    after the first time (one file per ``mnist1d`` version, whose fixed seed makes them the same
+    every time) and read back in milliseconds. A missing file, one with other arrays, shapes, types
+    or non-finite values, or an unwritable folder only means generating them again."""
     path = _mnist1d_file()
     try:
         with np.load(path, allow_pickle=False) as stored:
-            raw = {k: stored[k] for k in ("x", "y", "x_test", "y_test")}
-        if raw["x"].shape != (4000, 40) or raw["x_test"].shape != (1000, 40):
-            raise ValueError(f"{path} holds arrays of the wrong shape")
+            raw = {k: stored[k] for k in _MNIST1D_SHAPES}
+        for k, (shape, kind) in _MNIST1D_SHAPES.items():
+            if raw[k].shape != shape or not np.issubdtype(raw[k].dtype, kind) \
+                    or not np.isfinite(raw[k]).all():
+                raise ValueError(f"{path}: {k} is not what mnist1d generates")
     except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
         raw = _generate_mnist1d()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".mnist1d.", suffix=".npz")
-            with os.fdopen(fd, "wb") as out:
-                np.savez(out, **raw)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
+
+            def save(tmp: str) -> None:
+                with open(tmp, "wb") as out:
+                    np.savez(out, **raw)
+
+            atomic_write(path, save)
         except OSError:  # a read-only data folder (a class's shared copy): generate each time
             pass
     as_seq = lambda a: torch.as_tensor(a, dtype=torch.float32).unsqueeze(-1)  # noqa: E731
@@ -280,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"{args.dataset}: ready in {path}")
+    _mnist1d_arrays()  # notebook 04's sequences, generated once into the data folder
+    print(f"mnist1d: ready in {_mnist1d_file().parent}")
     return 0
 
 

@@ -7,8 +7,19 @@ import copy
 import torch
 from torch import nn
 
+from . import config
 from ._validate import arguments, as_float_tensor, positive_int, sequences
 from .vae import reparameterize
+
+
+def _channels_last_on_cpu(model: nn.Module) -> None:
+    """Store ``model``'s convolution weights channels-last when the course runs on the CPU (the
+    default device): the CPU's convolution library (oneDNN) prefers that memory order, and the
+    course's convolutional autoencoders then train about a quarter faster and predict about a third
+    faster. Done once, when the model is built (a checkpoint loaded into it keeps the order), and
+    only to the course's own models: a model of your own is left as you wrote it."""
+    if config.get_device().type == "cpu":
+        nn.utils.convert_conv2d_weight_memory_format(model, torch.channels_last)
 
 
 def _flat(x: torch.Tensor, name: str = "x") -> torch.Tensor:
@@ -170,11 +181,13 @@ class ConvAutoencoder(nn.Module):
             nn.ConvTranspose2d(c1, 1, 3, stride=2, padding=1, output_padding=1),              # => 1x28x28
             nn.Sigmoid(),
         )
+        _channels_last_on_cpu(self)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The last convolution's feature maps ``(N, c2, 7, 7)``, before the bottleneck."""
         _check_images(x, self)
-        return self.encoder[:4](x)
+        return self.encoder[:4](x).contiguous()          # the default order, whatever the weights'
+
 
     def code_from_features(self, h: torch.Tensor) -> torch.Tensor:
         """The code ``z`` ``(N, latent_dim)`` from :meth:`features`' output."""
@@ -289,6 +302,7 @@ class DenoisingAutoencoder(nn.Module):
             nn.ConvTranspose2d(c2, c1, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),  # => c1x14x14
             nn.ConvTranspose2d(c1, 1, 3, stride=2, padding=1, output_padding=1), nn.Sigmoid(),  # => 1x28x28
         )
+        _channels_last_on_cpu(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_images(x, self)

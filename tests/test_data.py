@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils import data
+from course_utils import _files, data
 
 OFFLINE = data.DATASETS["fashion-mnist"][2]
 needs_offline_copy = pytest.mark.skipif(
@@ -137,27 +137,37 @@ def test_mnist1d_sequences():
 
 
 def test_mnist1d_is_generated_once_and_kept(tmp_path, monkeypatch):
-    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
-    data._mnist1d_arrays.cache_clear()
-    monkeypatch.setattr(data, "_mnist1d_arrays", data._mnist1d_arrays.__wrapped__)
-    generated = data._generate_mnist1d()
-    first = data.load_sequences("test")                      # generates and writes the file
-    assert data._mnist1d_file().parent == tmp_path / "mnist1d" and data._mnist1d_file().is_file()
-    assert torch.equal(first.x[:, :, 0], torch.as_tensor(generated["x_test"], dtype=torch.float32))
-    monkeypatch.setattr(data, "_generate_mnist1d", lambda: pytest.fail("generated again"))
-    assert torch.equal(data.load_sequences("test").x, first.x)   # read back, not generated
-    monkeypatch.undo()
-    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
-    monkeypatch.setattr(data, "_mnist1d_arrays", data._mnist1d_arrays.__wrapped__)
-    data._mnist1d_file().write_bytes(b"truncated")           # a broken file: generated again
-    assert torch.equal(data.load_sequences("test").x, first.x)
-    with np.load(data._mnist1d_file()) as repaired:
-        assert repaired["x_test"].shape == (1000, 40)
-    data._mnist1d_file().unlink()
+    generated, uncached = data._generate_mnist1d(), data._mnist1d_arrays.__wrapped__
+    calls = []
 
-    def read_only(*args, **kwargs):                           # a class's read-only shared folder
+    def generate():
+        calls.append(1)
+        return {k: v.copy() for k, v in generated.items()}
+
+    def fresh():                                               # a new kernel: nothing in memory
+        monkeypatch.setattr(data, "_mnist1d_arrays", uncached)
+        return data.load_sequences("test")
+
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(data, "_generate_mnist1d", generate)
+    first = fresh()                                            # generates and writes the file
+    path = data._mnist1d_file()
+    assert path.parent == tmp_path / "mnist1d" and path.is_file() and calls == [1]
+    assert torch.equal(first.x[:, :, 0], torch.as_tensor(generated["x_test"], dtype=torch.float32))
+    assert torch.equal(fresh().x, first.x) and calls == [1]    # read back, not generated
+    for broken in (b"truncated", None):                        # a broken file, a wrong array
+        if broken is None:
+            np.savez(path, **{**generated, "y": generated["y"][:10]})
+        else:
+            path.write_bytes(broken)
+        assert torch.equal(fresh().x, first.x)                 # generated again, file repaired
+        with np.load(path) as repaired:
+            assert repaired["y"].shape == (4000,)
+    assert len(calls) == 3
+    path.unlink()
+
+    def read_only(*args, **kwargs):                            # a class's read-only shared folder
         raise PermissionError("read-only")
 
-    monkeypatch.setattr(data.tempfile, "mkstemp", read_only)
-    assert torch.equal(data.load_sequences("test").x, first.x)  # generated, nothing written
-    assert not data._mnist1d_file().exists()
+    monkeypatch.setattr(_files.tempfile, "mkstemp", read_only)
+    assert torch.equal(fresh().x, first.x) and not path.exists()   # generated, nothing written

@@ -127,3 +127,6 @@ def test_bootstrap_auroc_difference_is_the_resampled_roc_auc_score():
         metrics.bootstrap_auroc_difference(torch.ones(500, dtype=torch.bool), a, b)
     with pytest.raises(ValueError, match="one score per label"):
         metrics.bootstrap_auroc_difference(labels, a[:10], b)
+    one_positive = torch.arange(10) == 0                     # most resamples miss it
+    with pytest.raises(ValueError, match="only one class"):
+        metrics.bootstrap_auroc_difference(one_positive, torch.rand(10), torch.rand(10))

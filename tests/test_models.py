@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.decomposition import PCA as SkPCA
+from torch import nn
 
 from course_utils import models
 from course_utils.models import (
@@ -138,3 +139,30 @@ def test_assert_same_function_sees_a_dropped_activation():
         models.assert_same_function(no_relu, models.ConvAutoencoder(8), x)
     with pytest.raises(AssertionError, match="different parameters"):
         models.assert_same_function(models.ConvAutoencoder(4), models.ConvAutoencoder(8), x)
+
+
+def test_the_course_convolutional_models_store_their_weights_channels_last_on_the_cpu():
+    from course_utils import train
+    torch.manual_seed(0)
+    for build in (lambda: models.ConvAutoencoder(8), models.DenoisingAutoencoder):
+        model = build()
+        convs = [m.weight for m in model.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+        assert all(w.is_contiguous(memory_format=torch.channels_last) for w in convs)
+        assert any(not w.is_contiguous() for w in convs)   # channels-last, not the default order
+        reference = build()
+        torch.nn.utils.convert_conv2d_weight_memory_format(reference, torch.contiguous_format)
+        reference.load_state_dict(model.state_dict())
+        x = torch.rand(6, 1, 28, 28)
+        assert torch.allclose(train.predict(model, x), reference.eval()(x), atol=1e-5)  # same function
+        loaded = build()
+        loaded.load_state_dict(reference.state_dict())     # a checkpoint keeps the order
+        assert all(m.weight.is_contiguous(memory_format=torch.channels_last) for m in loaded.modules()
+                   if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)))
+    conv = models.ConvAutoencoder(8)
+    assert conv.features(torch.rand(3, 1, 28, 28)).is_contiguous()   # .view works on what it returns
+
+
+def test_the_course_convolutional_models_keep_the_default_order_off_the_cpu(monkeypatch):
+    monkeypatch.setattr(models.config, "get_device", lambda: torch.device("cuda"))
+    model = models.ConvAutoencoder(8)
+    assert all(p.is_contiguous() for p in model.parameters())
