@@ -7,6 +7,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+_UMASK = os.umask(0)   # read once, at import: setting it to read it is not thread-safe
+os.umask(_UMASK)
+
 
 def atomic_write(path: Path, write: Callable[[str], None]) -> None:
     """``write(tmp)`` fills a temporary file beside ``path``, which then replaces ``path`` in one
@@ -15,11 +18,9 @@ def atomic_write(path: Path, write: Callable[[str], None]) -> None:
     so that a cache or a data folder can be shared."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
     try:
         write(tmp)
-        os.chmod(tmp, 0o666 & ~umask)
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -14,11 +14,16 @@ from torch import nn
 
 
 def extremes(x: torch.Tensor) -> tuple[float, float]:
-    """The smallest and largest value of a floating-point tensor in one pass; NaN if it holds a
-    NaN. Both finite means every value is: the check of every tensor argument, run in every training
-    step, five times cheaper than ``torch.isfinite(x).all()``."""
-    lo, hi = torch.aminmax(x.detach())
-    return lo.item(), hi.item()
+    """The smallest and largest value of a floating-point tensor, NaN if it holds a NaN: both
+    finite means every value is. One ``aminmax`` pass, about five times cheaper on the CPU than
+    ``torch.isfinite(x).all()``, which matters because every tensor argument is checked in every
+    training step. On Apple's GPU (MPS), where min and max have not always propagated NaN, NaN
+    and infinity are looked for directly."""
+    x = x.detach()
+    if x.device.type == "mps" and not torch.isfinite(x).all():
+        return math.nan, math.nan
+    lo, hi = torch.aminmax(x)
+    return tuple(torch.stack((lo, hi)).tolist())
 
 
 def as_float_tensor(x, name: str, *, ndim: int | tuple[int, ...] | None = None,

@@ -284,8 +284,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"{args.dataset}: ready in {path}")
-    _mnist1d_arrays()  # notebook 04's sequences, generated once into the data folder
-    print(f"mnist1d: ready in {_mnist1d_file().parent}")
+    _mnist1d_arrays.__wrapped__()  # notebook 04's sequences, generated once into the data folder
+    if _mnist1d_file().is_file():
+        print(f"mnist1d: ready in {_mnist1d_file().parent}")
+    else:
+        print(f"mnist1d: could not write to {_mnist1d_file().parent}; notebook 04 will generate the "
+              "sequences each time (5 s)")
     return 0
 
 

@@ -124,11 +124,12 @@ def _weighted_auroc(labels: torch.Tensor, scores: torch.Tensor, weights: torch.T
 @arguments
 def bootstrap_auroc_difference(labels: torch.Tensor, a: torch.Tensor, b: torch.Tensor,
                                resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
-    """Paired percentile bootstrap over the samples: the 2.5 % and 97.5 % quantiles of
-    ``AUROC(a) - AUROC(b)`` over ``resamples`` draws with replacement (from a generator seeded with
-    ``seed``), both scores on the same resampled samples each time. ``labels`` are True for the
-    positives (anomalies). Each resample's AUROC is exactly ``roc_auc_score`` on it, ties included.
-    Introduced in notebook 07.
+    """Paired, stratified percentile bootstrap: the 2.5 % and 97.5 % quantiles of
+    ``AUROC(a) - AUROC(b)`` over ``resamples`` draws (from a generator seeded with ``seed``). Each
+    draw resamples the positives and the negatives with replacement, each group at its own size
+    (so that every draw holds both classes), and scores ``a`` and ``b`` on the same draw. ``labels``
+    are True for the positives (anomalies). Each draw's AUROC is exactly ``roc_auc_score`` on it,
+    ties included. Introduced in notebook 07.
     """
     resamples = positive_int(resamples, "resamples")
     if not (isinstance(labels, torch.Tensor) and labels.dtype == torch.bool and labels.dim() == 1):
@@ -139,14 +140,15 @@ def bootstrap_auroc_difference(labels: torch.Tensor, a: torch.Tensor, b: torch.T
             raise ValueError(f"{name} must have one score per label ({len(labels)}), got {len(t)}")
     if labels.all() or not labels.any():
         raise ValueError("labels must contain both classes, or the AUROC is undefined")
-    g, n, diffs = torch.Generator().manual_seed(seed), len(labels), []
-    for start in range(0, resamples, 250):                       # 250 resamples at a time
-        counts = torch.stack([torch.bincount(torch.randint(0, n, (n,), generator=g), minlength=n)
-                              for _ in range(min(250, resamples - start))])
-        positives = (counts * labels).sum(1)
-        if ((positives == 0) | (positives == counts.sum(1))).any():
-            raise ValueError("a resample holds only one class: too few positives or negatives "
-                             "for a bootstrap of the AUROC")
+    g, n = torch.Generator().manual_seed(seed), len(labels)
+    groups = [torch.where(labels)[0], torch.where(~labels)[0]]
+    diffs = []
+    for start in range(0, resamples, 250):                       # 250 draws at a time
+        counts = torch.zeros(min(250, resamples - start), n, dtype=torch.int64)
+        for row in counts:
+            for group in groups:
+                row += torch.bincount(group[torch.randint(0, len(group), (len(group),), generator=g)],
+                                      minlength=n)
         diffs.append(_weighted_auroc(labels, a, counts) - _weighted_auroc(labels, b, counts))
     low, high = torch.cat(diffs).quantile(torch.tensor([0.025, 0.975], dtype=torch.float64)).tolist()
     return low, high

@@ -357,3 +357,18 @@ def test_the_realistic_mistake_swapped_arguments():
         anomaly.reconstruction_error(IMAGES, model)
     with pytest.raises(TypeError, match="swap"):
         vae.elbo(IMAGES, models.VAE(2, 16))
+
+
+def test_every_nan_and_infinity_is_caught_in_any_float_type():
+    from course_utils._validate import as_float_tensor, extremes
+    for dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
+        for bad in (float("nan"), float("inf"), -float("inf")):
+            x = torch.rand(4, 1, 28, 28).to(dtype)
+            x[2, 0, 13, 7] = bad                                  # one bad value among finite ones
+            with pytest.raises(ValueError, match="NaN or infinite"):
+                as_float_tensor(x, "x")
+            with pytest.raises(ValueError, match="without NaN or infinite"):
+                train.predict(models.ConvAutoencoder(4), x.float())
+    assert extremes(torch.tensor(2.0)) == (2.0, 2.0)                  # a 0-d tensor
+    w = torch.rand(5, requires_grad=True)
+    assert extremes(w) == (w.min().item(), w.max().item()) and w.grad is None

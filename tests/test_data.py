@@ -82,7 +82,7 @@ def test_interrupted_decompression_leaves_no_half_file(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         data.prepare("fashion-mnist", tmp_path)
     raw = tmp_path / "FashionMNIST" / "raw"
-    assert list(raw.iterdir()) == []  # neither a half file nor a stray .part file
+    assert list(raw.iterdir()) == []  # neither a half file nor a stray temporary file
     monkeypatch.setattr(shutil, "copyfileobj", real_copy)
     assert data.prepare("fashion-mnist", tmp_path) == raw
 
@@ -155,15 +155,19 @@ def test_mnist1d_is_generated_once_and_kept(tmp_path, monkeypatch):
     assert path.parent == tmp_path / "mnist1d" and path.is_file() and calls == [1]
     assert torch.equal(first.x[:, :, 0], torch.as_tensor(generated["x_test"], dtype=torch.float32))
     assert torch.equal(fresh().x, first.x) and calls == [1]    # read back, not generated
-    for broken in (b"truncated", None):                        # a broken file, a wrong array
-        if broken is None:
-            np.savez(path, **{**generated, "y": generated["y"][:10]})
-        else:
+    nan_x = generated["x"].copy()
+    nan_x[3, 4] = np.nan
+    wrong = ({**generated, "y": generated["y"][:10]}, {**generated, "y": generated["y"].astype(float)},
+             {**generated, "x": nan_x})                        # a wrong shape, type, a NaN
+    for broken in (b"truncated", *wrong):
+        if isinstance(broken, bytes):
             path.write_bytes(broken)
+        else:
+            np.savez(path, **broken)
         assert torch.equal(fresh().x, first.x)                 # generated again, file repaired
         with np.load(path) as repaired:
             assert repaired["y"].shape == (4000,)
-    assert len(calls) == 3
+    assert len(calls) == 5
     path.unlink()
 
     def read_only(*args, **kwargs):                            # a class's read-only shared folder

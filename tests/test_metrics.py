@@ -112,21 +112,24 @@ def test_bootstrap_auroc_difference_is_the_resampled_roc_auc_score():
     a = torch.randn(500, generator=g) + labels * 1.0
     b = (torch.randn(500, generator=g) + labels * 0.5).round(decimals=1)   # many tied scores
     low, high = metrics.bootstrap_auroc_difference(labels, a, b, resamples=50, seed=3)
-    g = torch.Generator().manual_seed(3)                                     # the same 50 resamples
+    g = torch.Generator().manual_seed(3)                                     # the same 50 draws
+    positives, negatives = torch.where(labels)[0], torch.where(~labels)[0]
     diffs = []
-    for _ in range(50):
-        i = torch.randint(0, 500, (500,), generator=g)
+    for _ in range(50):                                                      # stratified: each class
+        i = torch.cat([group[torch.randint(0, len(group), (len(group),), generator=g)]
+                       for group in (positives, negatives)])
+        assert labels[i].sum() == len(positives)
         diffs.append(roc_auc_score(labels[i], a[i]) - roc_auc_score(labels[i], b[i]))
     expected = np.quantile(np.array(diffs), [0.025, 0.975])
     assert (low, high) == pytest.approx(tuple(expected), abs=1e-12)
     assert low < roc_auc_score(labels, a) - roc_auc_score(labels, b) < high
     assert metrics.bootstrap_auroc_difference(labels, a, a) == (0.0, 0.0)
+    one_positive = torch.arange(10) == 0                      # a rare class still works: stratified
+    assert all(map(np.isfinite, metrics.bootstrap_auroc_difference(one_positive, torch.rand(10),
+                                                                   torch.rand(10), resamples=300)))
     with pytest.raises(TypeError, match="boolean"):
         metrics.bootstrap_auroc_difference(labels.long(), a, b)
     with pytest.raises(ValueError, match="both classes"):
         metrics.bootstrap_auroc_difference(torch.ones(500, dtype=torch.bool), a, b)
     with pytest.raises(ValueError, match="one score per label"):
         metrics.bootstrap_auroc_difference(labels, a[:10], b)
-    one_positive = torch.arange(10) == 0                     # most resamples miss it
-    with pytest.raises(ValueError, match="only one class"):
-        metrics.bootstrap_auroc_difference(one_positive, torch.rand(10), torch.rand(10))

@@ -141,8 +141,9 @@ def test_assert_same_function_sees_a_dropped_activation():
         models.assert_same_function(models.ConvAutoencoder(4), models.ConvAutoencoder(8), x)
 
 
-def test_the_course_convolutional_models_store_their_weights_channels_last_on_the_cpu():
+def test_the_course_convolutional_models_store_their_weights_channels_last_on_the_cpu(monkeypatch):
     from course_utils import train
+    monkeypatch.setattr(models.config, "get_device", lambda: torch.device("cpu"))
     torch.manual_seed(0)
     for build in (lambda: models.ConvAutoencoder(8), models.DenoisingAutoencoder):
         model = build()
@@ -164,5 +165,5 @@ def test_the_course_convolutional_models_store_their_weights_channels_last_on_th
 
 def test_the_course_convolutional_models_keep_the_default_order_off_the_cpu(monkeypatch):
     monkeypatch.setattr(models.config, "get_device", lambda: torch.device("cuda"))
-    model = models.ConvAutoencoder(8)
-    assert all(p.is_contiguous() for p in model.parameters())
+    for model in (models.ConvAutoencoder(8), models.DenoisingAutoencoder()):
+        assert all(p.is_contiguous() for p in model.parameters())
