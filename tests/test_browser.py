@@ -170,7 +170,9 @@ def test_jupyterlab_runs_notebook_01_and_the_k_slider_redraws(browser, jupyter_l
         assert page.get_by_text("official Jupyter news").count() == 0, "the news prompt interrupts"
         prompts = page.locator(".jp-CodeCell .jp-InputArea-prompt")
         n_code = prompts.count()
-        deadline, clicked = time.time() + 150, 0
+        # 300 s: once (stop 28) 150 s ran out in the training cell while another notebook run
+        # competed for the two cores
+        deadline, clicked = time.time() + 300, 0
         while time.time() < deadline:
             texts = [t.strip() for t in prompts.all_inner_texts()]
             if len(texts) == n_code and all(re.fullmatch(r"\[\d+\]:", t) for t in texts):
@@ -183,7 +185,7 @@ def test_jupyterlab_runs_notebook_01_and_the_k_slider_redraws(browser, jupyter_l
             time.sleep(1)
         else:
             page.screenshot(path=SHOTS / "jupyterlab-timeout.png")
-            pytest.fail(f"not every cell ran within 150 s: {prompts.all_inner_texts()}")
+            pytest.fail(f"not every cell ran within 300 s: {prompts.all_inner_texts()}")
         outputs = "\n".join(page.locator(".jp-OutputArea-output").all_inner_texts())
         assert "Traceback (most recent call last)" not in outputs, outputs[-3000:]
         page.screenshot(path=SHOTS / "jupyterlab-notebook-01.png")
