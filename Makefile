@@ -25,7 +25,7 @@ help:
 	@echo "            version with the solutions pasted back, grading, the site, browser and hub tests"
 	@echo "make bench  run each notebook headless, report times and key numbers in build/bench.md;"
 	@echo "            then the ten-class anomaly benchmark and VAE comparison (build/anomaly.md)"
-	@echo "make seeds  02, 03 and 04 again with two other seeds: every assert must hold (build/seeds.md)"
+	@echo "make seeds  02 to 06 again with two other seeds: every assert must hold (build/seeds.md)"
 	@echo "make grade  rehearse grading: nbgrader autograde + gradebook on three submissions per assignment"
 	@echo "make homework  student versions of notebooks and assignments (nbgrader) in build/homework"
 	@echo "make site   the course as static HTML in build/site/ (course map, notebooks, deck)"
@@ -171,7 +171,8 @@ warm: setup
 # by 2 (COURSE_SEED_SHIFT): every assert must hold for each; their numbers side by side in
 # build/seeds.md. Against the course cache, so a second run only loads.
 SEEDED = notebooks/02_nonlinear_stacked_autoencoders.ipynb notebooks/03_convolutional_autoencoders.ipynb \
-	notebooks/04_recurrent_autoencoders.ipynb
+	notebooks/04_recurrent_autoencoders.ipynb notebooks/05_denoising_autoencoders.ipynb \
+	notebooks/06_variational_autoencoders.ipynb
 seeds: setup
 	COURSE_HEADLESS=1 $(BIN)/python scripts/bench.py --seeds 1,2 $(SEEDED)
 

@@ -8,7 +8,7 @@ the test set. The detector's recipe itself (``AE_ARGS``, ``FIT_ARGS``, the three
 development classes 0, 2, 4, 6, 8. On the held-out classes 1, 3, 5, 7, 9 no choice was made with
 that class as the normal one, but their test images were among the anomalies of every tuning run;
 so notebook 07 (Dress, 3) and assignment a3 (Sneaker, 7) use held-out classes and 07 also scores the
-whole detector on the validation split, which no tuning run saw; ``make bench``
+whole detector on the validation split, where the tuning compared no AUROC; ``make bench``
 (scripts/anomaly_bench.py) reports the two groups separately. Introduced in notebook 07.
 """
 

@@ -177,6 +177,8 @@ EXAMPLES = {
     "train.map_batches.tensors": lambda: IMAGES,
     "train.map_batches.model": lambda: models.ConvAutoencoder(4),
     "metrics.rank_correlation.a": lambda: torch.rand(10), "metrics.rank_correlation.b": lambda: torch.rand(10),
+    "metrics.auroc.labels": lambda: torch.arange(10) % 3 == 0,
+    "metrics.auroc.scores": lambda: torch.rand(10),
     "metrics.bootstrap_auroc_difference.labels": lambda: torch.arange(10) % 3 == 0,
     "metrics.bootstrap_auroc_difference.a": lambda: torch.rand(10),
     "metrics.bootstrap_auroc_difference.b": lambda: torch.rand(10),

@@ -268,6 +268,9 @@ def test_denoising_exercises():
     checks.check_best_k(best, pca, noisy, clean, list(ks))  # a list is fine too
     with pytest.raises(checks.ExerciseFeedback):
         checks.check_best_k(lambda *a: 12345, pca, noisy, clean, ks)
+    fixed = best(pca, noisy, clean, ks)          # right for this case, hard-coded
+    with pytest.raises(checks.ExerciseFeedback, match="do not fix k in advance"):
+        checks.check_best_k(lambda *a: fixed, pca, noisy, clean, ks)
 
 
 def test_vae_exercises():
@@ -286,6 +289,14 @@ def test_vae_exercises():
         checks.check_gaussian_kl(lambda mu, lv: -0.5 * (1 + lv - mu**2 - lv.exp()))
     checks.check_reparameterize(lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn_like(mu))
     checks.check_reparameterize(lambda mu, lv: mu + (0.5 * lv).exp() * torch.randn(mu.shape))
+    fixed_noise = lambda mu, lv: mu + (0.5 * lv).exp() * torch.randn(  # noqa: E731
+        mu.shape, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(checks.ExerciseFeedback, match="two calls return the same z"):
+        checks.check_reparameterize(fixed_noise)
+    with pytest.raises(checks.ExerciseFeedback, match="beyond 2 standard deviations"):   # mean 0, variance 1
+        checks.check_reparameterize(lambda mu, lv: mu + (0.5 * lv).exp() * (torch.rand_like(mu) - 0.5) * 12**0.5)
+    with pytest.raises(checks.ExerciseFeedback, match="beyond 2 standard deviations"):
+        checks.check_reparameterize(lambda mu, lv: mu + (0.5 * lv).exp() * torch.randn_like(mu).sign())
     with pytest.raises(checks.ExerciseFeedback, match="gradients are zero"):
         checks.check_reparameterize(lambda mu, lv: torch.normal(mu, torch.exp(0.5 * lv)))
     with pytest.raises(checks.ExerciseFeedback, match="gradients"):

@@ -133,3 +133,17 @@ def test_bootstrap_auroc_difference_is_the_resampled_roc_auc_score():
         metrics.bootstrap_auroc_difference(torch.ones(500, dtype=torch.bool), a, b)
     with pytest.raises(ValueError, match="one score per label"):
         metrics.bootstrap_auroc_difference(labels, a[:10], b)
+
+
+def test_auroc_is_roc_auc_score():
+    from sklearn.metrics import roc_auc_score
+    g = torch.Generator().manual_seed(2)
+    labels = torch.rand(700, generator=g) < 0.3
+    scores = (torch.randn(700, generator=g) + labels * 0.8).round(decimals=1)   # many ties
+    assert metrics.auroc(labels, scores) == pytest.approx(roc_auc_score(labels, scores), abs=1e-12)
+    assert metrics.auroc(labels, -scores) == pytest.approx(1 - roc_auc_score(labels, scores), abs=1e-12)
+    assert metrics.auroc(labels, torch.zeros(700)) == 0.5                          # all tied
+    with pytest.raises(TypeError, match="boolean"):
+        metrics.auroc(labels.float(), scores)
+    with pytest.raises(ValueError, match="both classes"):
+        metrics.auroc(torch.zeros(700, dtype=torch.bool), scores)

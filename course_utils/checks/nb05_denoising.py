@@ -100,6 +100,19 @@ def check_best_k(best_k: Callable, pca: PCA, noisy_val: torch.Tensor, clean_val:
     want = max(scores, key=scores.get)
     got = _call(best_k, pca, noisy_val, clean_val, ks)
     if got == want:
+        # the same images at another noise level, whose best k differs: a fixed k cannot pass
+        clean = clean_val[:500]
+        for level in (0.6, 0.1, 0.05, 1.0):
+            other = gaussian_noise(clean, level, seed=11)
+            other_scores = {k: psnr(clean, pca.reconstruct(other, k).clamp(0, 1)) for k in ks}
+            other_want = max(other_scores, key=other_scores.get)
+            if other_want != want:
+                other_got = _call(best_k, pca, other, clean, ks)
+                if other_got != other_want:
+                    _fail(f"for these images with noise of sigma = {level} the best k is {other_want}, "
+                          f"you return {other_got!r}",
+                          "compute the choice from the images you are given; do not fix k in advance")
+                break
         _ok(f"k = {want} gives {scores[want]:.2f} dB on these validation images; too few components "
             "blur, too many let the noise through.")
         return

@@ -101,4 +101,14 @@ def check_reparameterize(reparameterize: Callable) -> None:
             not torch.allclose(grad_logvar, 0.5 * (z - mu).detach(), atol=1e-5):
         _fail("the gradients of z are not those of mu + exp(logvar / 2) * eps",
               "dz/dmu should be 1 and dz/dlogvar = (z - mu) / 2: only eps is random")
+    eps = ((z - mu) / 0.5).detach()
+    beyond = (eps.abs() > 2).float().mean().item()            # N(0, 1): 4.55 %, sampling error 0.1 %
+    if abs(beyond - 0.0455) > 0.006:
+        _fail(f"{100 * beyond:.1f} % of your eps lie beyond 2 standard deviations; a standard normal "
+              "puts 4.6 % there", "eps must be Gaussian: torch.randn_like(mu), not rand or a sign")
+    torch.manual_seed(1)                                      # another draw: new noise expected
+    again = _call(reparameterize, mu, logvar)
+    if torch.equal(again.detach(), z.detach()):
+        _fail("two calls return the same z: your noise does not change between calls",
+              "draw eps fresh on every call (torch.randn_like(mu)); no seed inside the function")
     _ok("The randomness sits in eps, so gradients reach mu and logvar.")
