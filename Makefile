@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.course-installed
 LOCK   := requirements-lock.txt
 EXTRAS := dev,hub,jets
 DATA   := $(or $(COURSE_DATA_DIR),data)/FashionMNIST/raw/t10k-labels-idx1-ubyte
-JETS   := $(or $(COURSE_DATA_DIR),data)/jets/wprime.npz
+JETS   := $(or $(COURSE_DATA_DIR),data)/jets/blackbox.npz
 LABSET := $(VENV)/share/jupyter/lab/settings/overrides.json
 CHP    := $(VENV)/share/course-hub/node_modules/.bin/configurable-http-proxy
 LAB_ARGS ?=
@@ -17,7 +17,7 @@ ASSIGNMENTS := $(sort $(wildcard notebooks/assignments/*.ipynb))
 SLIDES    := $(wildcard slides/*.ipynb)
 WEB    := $(VENV)/share/course-web
 
-.PHONY: help setup jets lock lab test lint unit notebooks grade grade-test repeat homework site browser bench seeds warm slides clean hub hub-test
+.PHONY: help setup jets blackbox lock lab test lint unit notebooks grade grade-test repeat homework site browser bench seeds warm slides clean hub hub-test
 
 help:
 	@echo "make lab    set up (once) and start JupyterLab in the course folder"
@@ -32,6 +32,7 @@ help:
 	@echo "make slides export the lecture deck to build/slides/index.html (reveal.js, offline)"
 	@echo "make warm   train or load every model of the notebooks and slides (before a class)"
 	@echo "make hub    the course's JupyterHub with the nbgrader exchange on this machine (as root)"
+	@echo "make blackbox  a new black box for a4 (BLACKBOX_SEED=<number> for a class; about a minute)"
 	@echo "make lock   refresh $(LOCK), the semester's tested versions (then make test)"
 	@echo "make clean  remove build output and caches (keeps .venv and data)"
 
@@ -62,7 +63,8 @@ $(WEB)/.complete-2: | $(STAMP)
 $(DATA): | $(STAMP)
 	scripts/prepare-data.sh $(BIN)/python
 
-# Jets for notebook 08 and a4: Pythia 8 + FastJet, once, on every core (about 3.5 minutes on two).
+# Jets for notebook 08 and a4: Pythia 8 + FastJet, once, on every core (about 3.5 minutes on two):
+# notebook 08's jets, a4's dijet events and its black box.
 # `make jets` makes the missing files; jets.load refuses files of an older format and says so.
 # Where Pythia is not installed (no wheels: Windows, Linux aarch64) it says how to get them instead.
 $(JETS): | $(STAMP)
@@ -70,6 +72,12 @@ $(JETS): | $(STAMP)
 
 jets: | $(STAMP)
 	$(BIN)/python scripts/generate_jets.py
+
+# a4's black box, made anew: QCD dijet events of its own with, perhaps, a W' of a hidden mass.
+# BLACKBOX_SEED=<a number> for a class (the default seed is the self-study one); the truth goes to
+# data/jets/blackbox-truth.json, readable by its owner only (give it to the instructor on a hub).
+blackbox: | $(STAMP)
+	$(BIN)/python scripts/generate_jets.py blackbox $(if $(BLACKBOX_SEED),--seed $(BLACKBOX_SEED))
 
 # JupyterLab without the news prompt or update check (jupyterlab-settings/overrides.json), for lab and hub.
 $(LABSET): jupyterlab-settings/overrides.json | $(STAMP)

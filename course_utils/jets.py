@@ -2,8 +2,8 @@
 the physicist's jet observables (mass, N-subjettiness).
 
 The files are made once by ``scripts/generate_jets.py`` (``make jets``, part of ``make setup``)
-with the settings written here in ``GENERATION``: for each process (``qcd``, ``top``,
-``wprime``) the leading constituents of every selected jet as (pT, y - y_jet, phi - phi_jet)
+with the settings written here in ``GENERATION``: for each jet process (``qcd``,
+``top``) the leading constituents of every selected jet as (pT, y - y_jet, phi - phi_jet)
 (rapidity offsets, as FastJet measures distances), zero-padded; the jet's pT, rapidity, eta, phi
 and mass; its number of constituents; its N-subjettiness tau_1..3; and the event it came from.
 Models and the search's statistics live in :mod:`course_utils.search`.
@@ -39,13 +39,35 @@ GENERATION = {
         "qcd": dict(jets=14_000, seed=1000, match=None, settings=[*_COMMON, "HardQCD:all = on"]),
         "top": dict(jets=6_000, seed=2000, match=[6],
                     settings=[*_COMMON, "Top:gg2ttbar = on", "Top:qqbar2ttbar = on", *_W_TO_QUARKS]),
-        "wprime": dict(jets=4_000, seed=3000, match=[23, 24],
-                       settings=[*_COMMON, "NewGaugeBoson:ffbar2Wprime = on", "34:m0 = 1200.",
-                                 "Wprime:coup2WZ = 1.", "34:onMode = off", "34:onIfAll = 23 24",
-                                 *_W_TO_QUARKS, "23:onMode = off", "23:onIfAny = 1 2 3 4 5"]),
     },
 }
 PROCESSES = tuple(GENERATION["processes"])
+
+
+def wprime_settings(mass: float) -> list[str]:
+    """Pythia settings for a toy W' of ``mass`` GeV decaying to W Z, both bosons to quarks."""
+    if isinstance(mass, bool) or not isinstance(mass, (int, float)) or not 200 <= mass <= 13000:
+        raise ValueError(f"the W' mass must be a number of GeV between 200 and 13000, got {mass!r}")
+    return ["Beams:eCM = 14000.", "Tune:pp = 14", "PartonLevel:MPI = off",
+            "NewGaugeBoson:ffbar2Wprime = on", f"34:m0 = {float(mass)}", "Wprime:coup2WZ = 1.",
+            "34:onMode = off", "34:onIfAll = 23 24", *_W_TO_QUARKS,
+            "23:onMode = off", "23:onIfAny = 1 2 3 4 5"]
+
+
+# Dijet events for a4's resonance search: the two leading jets of each event, both above a
+# minimum pT and within |eta| < 2.5, at most 1.3 apart in rapidity (as the LHC's dijet and
+# diboson searches select), and a dijet mass m_JJ above 950 GeV; a search fits from 1000 GeV up,
+# where the QCD spectrum falls smoothly; no pT window, which would sculpt m_JJ. pTHatMin 340 GeV
+# (60% less CPU than 300 GeV): m_JJ > 1000 GeV at |y1 - y2| < 1.3 needs about 410 GeV per jet;
+# measured on 2000 events each, the m_JJ shapes from 300 and 340 GeV agree above 950 GeV within
+# their 5% statistical errors (and differ by about 10% at 850-950 GeV). The W' is a 2 -> 1
+# process, which the pTHat cut does not touch.
+DIJET = dict(R=R, pt_min=300.0, abs_eta_max=2.5, abs_dy_max=1.3, mjj_min=950.0)
+DIJET_SAMPLES = {
+    "dijet_qcd": dict(events=6_000, seed=4000, settings=["Beams:eCM = 14000.", "Tune:pp = 14",
+                      "PartonLevel:MPI = off", "PhaseSpace:pTHatMin = 340.", "HardQCD:all = on"]),
+    "dijet_wprime": dict(events=1_500, seed=5000, settings=wprime_settings(1200)),
+}
 
 
 class JetsUnavailableError(FileNotFoundError):
@@ -120,7 +142,7 @@ def _check_meta(meta: dict, process: str, path: Path) -> None:
 
 @arguments
 def load(process: str, split: str = "train", limit: int | None = None) -> Jets:
-    """The jets of ``process`` (``"qcd"``, ``"top"`` or ``"wprime"``) in ``split``.
+    """The jets of ``process`` (``"qcd"`` or ``"top"``) in ``split``.
 
     The splits (60 / 15 / 25 % train / val / test) are a fixed random partition of the file's
     **events**: the two jets of one event always land in the same split.
@@ -151,6 +173,121 @@ def load(process: str, split: str = "train", limit: int | None = None) -> Jets:
     t = {k: torch.from_numpy(np.ascontiguousarray(v[index])) for k, v in arrays.items()}
     return Jets(t["constituents"], t["pt"], t["rapidity"], t["eta"], t["mass"], t["n_constituents"],
                 t["tau"], t["event"], process, meta)
+
+
+@dataclass(frozen=True, repr=False)
+class Dijets:
+    """Dijet events (assignment a4): ``leading`` and ``subleading`` are the two jets of each event,
+    as :class:`Jets` with one row per event; ``mjj`` ``(N,)`` is the dijet mass in GeV (the
+    invariant mass of the two jets' four-momenta); ``event`` ``(N,)`` the event numbers."""
+
+    leading: Jets
+    subleading: Jets
+    mjj: torch.Tensor
+    event: torch.Tensor
+    sample: str
+    meta: dict
+
+    def __len__(self) -> int:
+        return len(self.mjj)
+
+    def __repr__(self) -> str:
+        return f"Dijets({self.sample!r}, {len(self)} events, m_JJ median {self.mjj.median():.0f} GeV)"
+
+    @property
+    def jets(self) -> tuple[Jets, Jets]:
+        return self.leading, self.subleading
+
+
+BLACKBOX = "blackbox"                  # the black box's file name (without .npz) in data_dir()
+BLACKBOX_DEFAULT_SEED = 2026           # self-study; a class sets its own (make blackbox BLACKBOX_SEED=...)
+BLACKBOX_BACKGROUND_EVENTS = 6_000    # QCD dijet events in the black box, generated for it
+
+
+def blackbox_truth(seed: int) -> dict:
+    """What the black box made from ``seed`` holds: ``signal`` (True or False), the W' ``mass``
+    (GeV, or None) and ``n_signal``, the number of W' events among the QCD events. A quarter of
+    the seeds hold no signal; otherwise a W' of 1200 to 1800 GeV (in 50 GeV steps), with
+    1.5 to 2.5 % as many events as there are QCD events (before any tagging: invisible in the
+    untagged m_JJ spectrum, clear after a good two-prong tag). Read by ``make blackbox`` and, for grading,
+    from the truth file it writes (:func:`read_blackbox_truth`), never by the student's notebook."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"the black box's seed must be a non-negative integer, got {seed!r}")
+    rng = np.random.default_rng([seed, 551])
+    if rng.random() < 0.25:
+        return dict(seed=seed, signal=False, mass=None, n_signal=0)
+    mass = float(rng.choice(np.arange(1200, 1801, 50)))
+    n_signal = int(round(BLACKBOX_BACKGROUND_EVENTS * rng.uniform(0.015, 0.025)))
+    return dict(seed=seed, signal=True, mass=mass, n_signal=n_signal)
+
+
+def blackbox_truth_file() -> Path:
+    """The truth of the black box, written by ``make blackbox`` readable by its owner only (on a
+    class's hub: the instructor, so the hidden tests can read it and the students cannot)."""
+    return data_dir() / f"{BLACKBOX}-truth.json"
+
+
+def read_blackbox_truth() -> dict | None:
+    """The black box's truth, or None where this account may not read it (a student on a hub)."""
+    path = blackbox_truth_file()
+    try:
+        return json.loads(path.read_text())
+    except PermissionError:
+        return None
+    except FileNotFoundError:
+        raise JetsUnavailableError(f"no black box truth at {path}: make the black box first "
+                                   "(`make blackbox`, or `python scripts/generate_jets.py blackbox`)") from None
+
+
+def _check_dijet_meta(meta: dict, sample: str, path: Path) -> None:
+    redo = (f"delete {path} and make it again (`make jets`, or `python scripts/generate_jets.py "
+            f"{sample}`)")
+    if meta.get("format") != FORMAT:
+        raise JetsFormatError(f"{path} is in jets format {meta.get('format', 1)}; this course reads "
+                              f"format {FORMAT}: {redo}")
+    checks = [("dijet", DIJET), ("nsubjettiness", GENERATION["nsubjettiness"]),
+              ("max_constituents", GENERATION["max_constituents"])]
+    if sample != BLACKBOX:
+        checks.append(("settings", DIJET_SAMPLES[sample]["settings"]))
+    for key, value in checks:
+        if meta.get(key) != value:
+            raise JetsFormatError(f"{path} was generated with {key} = {meta.get(key)!r}, but "
+                                  f"course_utils.jets expects {value!r}: {redo}")
+
+
+@arguments
+def load_dijets(sample: str, split: str = "all") -> Dijets:
+    """Dijet events of ``sample``: ``"dijet_qcd"`` (QCD simulation), ``"dijet_wprime"`` (a W' of
+    1200 GeV, simulation) in ``split`` (``"train"``, ``"val"``, ``"test"``: a fixed partition of
+    the events, 60 / 15 / 25 %; or ``"all"``), or ``"blackbox"``, a4's "data" (``"all"`` only)."""
+    samples = (*DIJET_SAMPLES, BLACKBOX)
+    if sample not in samples:
+        raise ValueError(f"sample must be one of {', '.join(map(repr, samples))}, got {sample!r}")
+    if split not in (*SPLITS, "all") or (sample == BLACKBOX and split != "all"):
+        allowed = "'all'" if sample == BLACKBOX else ", ".join(map(repr, (*SPLITS, "all")))
+        raise ValueError(f"split of {sample!r} must be {allowed}, got {split!r}")
+    path = data_dir() / f"{sample}.npz"
+    if not path.is_file():
+        how = ("`make blackbox` (part of `make setup`), or `python scripts/generate_jets.py blackbox`"
+               if sample == BLACKBOX else
+               f"`make jets` (part of `make setup`), or `python scripts/generate_jets.py {sample}`")
+        raise JetsUnavailableError(f"no {sample} events at {path}. Make them once (offline) with {how}")
+    with np.load(path) as f:
+        meta = json.loads(str(f["meta"]))
+        _check_dijet_meta(meta, sample, path)
+        arrays = {k: f[k] for k in f.files if k != "meta"}
+    index = np.arange(len(arrays["mjj"]))
+    if split != "all":
+        order = torch.randperm(len(index), generator=torch.Generator().manual_seed(SPLIT_SEED)).numpy()
+        bounds = np.cumsum([0] + [round(len(index) * f) for f in SPLITS.values()])
+        bounds[-1] = len(index)
+        i = list(SPLITS).index(split)
+        index = np.sort(order[bounds[i]:bounds[i + 1]])
+    t = {k: torch.from_numpy(np.ascontiguousarray(v[index])) for k, v in arrays.items()}
+    pair = tuple(Jets(t["constituents"][:, k], t["pt"][:, k], t["rapidity"][:, k], t["eta"][:, k],
+                      t["mass"][:, k], t["n_constituents"][:, k], t["tau"][:, k], t["event"],
+                      sample, meta) for k in (0, 1))
+    return Dijets(pair[0], pair[1], t["mjj"], t["event"], sample, meta)
 
 
 def _check_constituents(constituents: torch.Tensor) -> torch.Tensor:

@@ -36,13 +36,21 @@ FIT_ARGS = {"epochs": 10, "batch_size": 64, "lr": 1e-3, "cosine": True}
 def autoencoder(process: str, device: torch.device | str | None = None) -> nn.Module:
     """A :class:`JetAutoencoder` trained on the training jets of ``process`` only (validation
     jets for the loss curve), with ``AE_ARGS`` and ``FIT_ARGS``; from the checkpoint cache when
-    it was trained before. Notebook 08 trains them; assignment a4 and the deck load them."""
+    it was trained before. ``process`` is ``"qcd"`` or ``"top"`` (notebook 08's jets, trained
+    there; the deck loads them) or ``"dijet_qcd"`` (both jets of a4's QCD dijet events, trained
+    in a4: jets of 300 GeV to 1 TeV, not only 550-650 GeV)."""
     from . import cache
+    from .jets import DIJET_SAMPLES, load_dijets
 
-    x_train, x_val = (images(load(process, split).constituents) for split in ("train", "val"))
-    model, _ = cache.fit_or_load(f"08-jet-ae-{process}", lambda: JetAutoencoder(**AE_ARGS),
-                                 x_train, x_val, data=f"{process} train jets", device=device,
-                                 **FIT_ARGS)
+    if process in DIJET_SAMPLES:
+        x_train, x_val = (images(torch.cat([j.constituents for j in load_dijets(process, split).jets]))
+                          for split in ("train", "val"))
+        name = f"a4-jet-ae-{process}"
+    else:
+        x_train, x_val = (images(load(process, split).constituents) for split in ("train", "val"))
+        name = f"08-jet-ae-{process}"
+    model, _ = cache.fit_or_load(name, lambda: JetAutoencoder(**AE_ARGS), x_train, x_val,
+                                 data=f"{process} train jets", device=device, **FIT_ARGS)
     return model
 
 
@@ -164,8 +172,13 @@ SHAPES = {  # smooth falling backgrounds: density per GeV at mass m (GeV); x = (
                                                  + p[2] * ((m - 200) / 100) ** 2),
     "power": lambda p, m: np.exp(p[0] + p[1] * np.log(m / 200)),
     "edge": lambda p, m: np.exp(p[0] + p[1] * np.log1p(-m / EDGE)),   # (1 - m / 400 GeV)^p1
+    # the LHC's dijet function (1 - x)^p1 / x^p2, x = m / sqrt(s), normalised at m = 1 TeV
+    "dijet": lambda p, m: np.exp(p[0] + p[1] * np.log((1 - m / SQRT_S) / (1 - 1000 / SQRT_S))
+                                 - p[2] * np.log(m / 1000)),
 }
-_N_PARAMETERS = {"exponential": 2, "quadratic exponential": 3, "power": 2, "edge": 2}
+_N_PARAMETERS = {"exponential": 2, "quadratic exponential": 3, "power": 2, "edge": 2, "dijet": 3}
+_START_SLOPES = {"dijet": (10.0, 5.0)}          # start (p1, p2): typical of QCD dijets at 14 TeV
+SQRT_S = 14000.0   # GeV, the collision energy: x = m_JJ / sqrt(s) in the dijet function
 EDGE = 400.0   # GeV: "edge" falls to zero there, faster than an exponential towards the jet's mass limit
 
 
@@ -241,7 +254,8 @@ def sideband_fit(mass: torch.Tensor, window: tuple[float, float] = (140.0, 200.0
         return float((mu - counts[side] * np.log(mu)).sum())
 
     start = np.zeros(_N_PARAMETERS[shape])
-    start[:2] = math.log(max(counts[side].mean(), 1) / bin_width), -1.0
+    start[0] = math.log(max(counts[side].mean(), 1) / bin_width)
+    start[1:] = _START_SLOPES.get(shape, (-1.0, 0.0))[:len(start) - 1]
     parameters = minimize(nll, start, method="Nelder-Mead",
                           options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 4000}).x
     observed = int(((m > window[0]) & (m < window[1])).sum())
@@ -249,3 +263,28 @@ def sideband_fit(mass: torch.Tensor, window: tuple[float, float] = (140.0, 200.0
     return SidebandFit(shape, parameters, observed, background,
                        asimov_significance(observed - background, background), edges, counts,
                        _integral(shape, parameters, edges[:-1], edges[1:]), side)
+
+
+FIT_RANGE = (1000.0, 2500.0)   # GeV: a4's m_JJ fit, above the selection's turn-on (jets.DIJET)
+
+
+@arguments
+def bump_hunt(mjj: torch.Tensor, masses, half_width: float = 100.0,
+              fit_range: tuple[float, float] = FIT_RANGE, bin_width: float = 50.0,
+              shape: str = "dijet") -> dict[float, SidebandFit]:
+    """A bump hunt in the dijet mass: for each hypothesised mass M (GeV) in ``masses``, the
+    window (M - half_width, M + half_width), the background fitted (:func:`sideband_fit`, the LHC's
+    dijet function by default) to the rest of ``fit_range`` and the window's local significance.
+    Returns {M: fit}. The largest of these local significances is not a global one: scanning
+    many windows makes a large one more likely by chance (the look-elsewhere effect).
+    Introduced in assignment a4."""
+    fit_range = _mass_range(fit_range, "fit_range")
+    if not (isinstance(half_width, (int, float)) and half_width > 0):
+        raise ValueError(f"half_width must be a positive mass in GeV, got {half_width!r}")
+    masses = [float(m) for m in masses]
+    for m in masses:
+        if not fit_range[0] < m - half_width < m + half_width < fit_range[1]:
+            raise ValueError(f"the window around {m:.0f} GeV must lie inside the fit range {fit_range}")
+    return {m: sideband_fit(mjj, window=(m - half_width, m + half_width),
+                            sidebands=((fit_range[0], m - half_width), (m + half_width, fit_range[1])),
+                            bin_width=bin_width, shape=shape) for m in masses}

@@ -128,21 +128,39 @@ def _quiet_first_clustering(slow, event) -> None:
         os.close(null)
 
 
+def _record(event, slow, j: int, constituents: np.ndarray, table: np.ndarray,
+            tau: np.ndarray) -> None:
+    """Jet ``j`` of ``slow`` into the given rows: its leading constituents as (pT, y - y_jet,
+    phi - phi_jet), (pT, rapidity, eta, phi, mass), and its N-subjettiness (all constituents)."""
+    p, y, phi = slow.p(j), slow.y(j), slow.phi(j)
+    parts = sorted((event[i] for i in slow.constituents(j)), key=lambda c: -c.pT())
+    rows = np.array([(c.pT(), c.y() - y, (c.phi() - phi + math.pi) % (2 * math.pi) - math.pi)
+                     for c in parts])
+    constituents[:min(len(rows), MAX_CONSTITUENTS)] = rows[:MAX_CONSTITUENTS]
+    tau[:] = course_jets.nsubjettiness(torch.from_numpy(rows[None]))[0].numpy()
+    table[:] = (p.pT(), y, p.eta(), phi, p.mCalc())
+
+
+def _pythia(settings: list[str], seed: int):
+    import pythia8mc
+
+    pythia = pythia8mc.Pythia(xmldoc(), False)
+    for line in [*QUIET, f"Random:seed = {seed}", *settings]:
+        if not pythia.readString(line):
+            raise ValueError(f"Pythia rejected the setting {line!r}")
+    if not pythia.init():
+        raise RuntimeError(f"Pythia failed to initialise ({settings[-1]!r})")
+    return pythia
+
+
 def generate_chunk(task: tuple[str, int, int]) -> dict[str, np.ndarray]:
     """``n`` selected jets of one process from one Pythia instance seeded with ``seed``: among the
     two leading anti-kt jets of each event, those in the pT and |eta| window (and, for a signal,
     matched to the resonance), each with its event number."""
-    import pythia8mc
-
     cpu_start = time.process_time()
     name, seed, n = task
     spec = PROCESSES[name]
-    pythia = pythia8mc.Pythia(xmldoc(), False)
-    for line in [*QUIET, f"Random:seed = {seed}", *spec["settings"]]:
-        if not pythia.readString(line):
-            raise ValueError(f"Pythia rejected the setting {line!r}")
-    if not pythia.init():
-        raise RuntimeError(f"Pythia failed to initialise the {name} process")
+    pythia = _pythia(spec["settings"], seed)
     slow = anti_kt()
     constituents = np.zeros((n, MAX_CONSTITUENTS, 3), dtype=np.float32)
     table = np.zeros((n, 5), dtype=np.float32)                  # pt, rapidity, eta, phi, mass
@@ -159,19 +177,14 @@ def generate_chunk(task: tuple[str, int, int]) -> dict[str, np.ndarray]:
         else:
             slow.analyze(event)                                  # jets sorted by pT, largest first
         for j in range(min(JET["leading"], slow.sizeJet())):
-            p, y, phi = slow.p(j), slow.y(j), slow.phi(j)
+            p, phi = slow.p(j), slow.phi(j)
             if count == n or not (JET["pt_min"] < p.pT() < JET["pt_max"]
                                   and abs(p.eta()) < JET["abs_eta_max"]):
                 continue
             if spec["match"] is not None and not _matched(event, p.eta(), phi, spec["match"]):
                 continue
-            parts = sorted((event[i] for i in slow.constituents(j)), key=lambda c: -c.pT())
-            rows = np.array([(c.pT(), c.y() - y, (c.phi() - phi + math.pi) % (2 * math.pi) - math.pi)
-                             for c in parts])
-            constituents[count, :min(len(rows), MAX_CONSTITUENTS)] = rows[:MAX_CONSTITUENTS]
-            tau[count] = course_jets.nsubjettiness(torch.from_numpy(rows[None]))[0].numpy()
-            table[count] = (p.pT(), y, p.eta(), phi, p.mCalc())
-            multiplicity[count] = len(rows)
+            _record(event, slow, j, constituents[count], table[count], tau[count])
+            multiplicity[count] = len(slow.constituents(j))
             event_number[count] = seed * EVENT_STRIDE + events
             count += 1
     return dict(constituents=constituents, table=table, n_constituents=multiplicity, tau=tau,
@@ -179,10 +192,135 @@ def generate_chunk(task: tuple[str, int, int]) -> dict[str, np.ndarray]:
                 cpu_seconds=np.array(time.process_time() - cpu_start))
 
 
-def generate(name: str, out: Path, workers: int, scale: float = 1.0) -> Path:
-    """Write ``out/<name>.npz`` (atomically) unless it is there already; returns its path."""
+def generate_event_chunk(task: tuple[list[str], int, int]) -> dict[str, np.ndarray]:
+    """``n`` dijet events from one Pythia instance seeded with ``seed``: events whose two
+    leading anti-kt jets pass ``jets.DIJET`` (both pT > pt_min, |eta| < abs_eta_max,
+    |y1 - y2| < abs_dy_max, m_JJ > mjj_min), both jets kept with the dijet mass and the event number."""
+    cpu_start = time.process_time()
+    settings, seed, n = task
+    pythia = _pythia(settings, seed)
+    slow = anti_kt()
+    cut = course_jets.DIJET
+    constituents = np.zeros((n, 2, MAX_CONSTITUENTS, 3), dtype=np.float32)
+    table = np.zeros((n, 2, 5), dtype=np.float32)
+    tau = np.zeros((n, 2, course_jets.GENERATION["nsubjettiness"]["n_max"]), dtype=np.float32)
+    multiplicity = np.zeros((n, 2), dtype=np.int16)
+    mjj, event_number = np.zeros(n, dtype=np.float32), np.zeros(n, dtype=np.int64)
+    count = events = 0
+    while count < n:
+        if not pythia.next():
+            continue
+        events += 1
+        event = pythia.event
+        if events == 1:
+            _quiet_first_clustering(slow, event)
+        else:
+            slow.analyze(event)
+        if slow.sizeJet() < 2:
+            continue
+        p1, p2 = slow.p(0), slow.p(1)
+        if not (p2.pT() > cut["pt_min"] and max(abs(p1.eta()), abs(p2.eta())) < cut["abs_eta_max"]
+                and abs(slow.y(0) - slow.y(1)) < cut["abs_dy_max"]
+                and (p1 + p2).mCalc() > cut["mjj_min"]):
+            continue
+        for k in (0, 1):
+            _record(event, slow, k, constituents[count, k], table[count, k], tau[count, k])
+            multiplicity[count, k] = len(slow.constituents(k))
+        mjj[count] = (p1 + p2).mCalc()
+        event_number[count] = seed * EVENT_STRIDE + events
+        count += 1
+    return dict(constituents=constituents, table=table, n_constituents=multiplicity, tau=tau,
+                mjj=mjj, event=event_number, events=np.array(events),
+                cpu_seconds=np.array(time.process_time() - cpu_start))
+
+
+def _event_arrays(chunks: list[dict]) -> dict[str, np.ndarray]:
+    table = np.concatenate([c["table"] for c in chunks])
+    arrays = {k: np.concatenate([c[k] for c in chunks])
+              for k in ("constituents", "n_constituents", "tau", "mjj", "event")}
+    arrays.update({k: table[..., i] for i, k in enumerate(("pt", "rapidity", "eta", "phi", "mass"))})
+    return arrays
+
+
+def _save(path: Path, arrays: dict[str, np.ndarray], meta: dict) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.stem}.{os.getpid()}.npz"
+    np.savez_compressed(tmp, **arrays, meta=np.array(json.dumps(meta)))
+    os.replace(tmp, path)
+    return path
+
+
+def _run(tasks: list, function, workers: int, desc: str) -> list[dict]:
     from tqdm.auto import tqdm
 
+    with Pool(workers) as pool:
+        return list(tqdm(pool.imap(function, tasks), total=len(tasks), desc=desc, unit="chunk"))
+
+
+def _common_meta(chunks: list[dict], start_time: float, workers: int) -> dict:
+    return dict(format=course_jets.FORMAT, max_constituents=MAX_CONSTITUENTS,
+                nsubjettiness=course_jets.GENERATION["nsubjettiness"],
+                events_generated=int(sum(c["events"] for c in chunks)),
+                seconds=round(time.time() - start_time, 1), workers=workers,
+                cpu_seconds=round(float(sum(c["cpu_seconds"] for c in chunks)), 1),
+                generator=f"pythia8mc {_version('pythia8mc')} (SlowJet anti-kt, fjcore), "
+                          f"fastjet {_version('fastjet')} (N-subjettiness axes)")
+
+
+def _event_tasks(settings: list[str], seed: int, total: int) -> list[tuple]:
+    return [(settings, seed + i, min(CHUNK, total - start))
+            for i, start in enumerate(range(0, total, CHUNK))]
+
+
+def generate_dijets(name: str, out: Path, workers: int, scale: float = 1.0) -> Path:
+    """Write ``out/<name>.npz`` for a dijet sample of ``jets.DIJET_SAMPLES`` unless it is there."""
+    path = out / f"{name}.npz"
+    if path.is_file():
+        return path
+    spec = course_jets.DIJET_SAMPLES[name]
+    tasks = _event_tasks(spec["settings"], spec["seed"], max(1, round(spec["events"] * scale)))
+    start_time = time.time()
+    chunks = _run(tasks, generate_event_chunk, workers, f"{name} events ({sum(t[2] for t in tasks)})")
+    meta = dict(_common_meta(chunks, start_time, workers), sample=name, settings=spec["settings"],
+                quiet_settings=QUIET, seeds=[t[1] for t in tasks], chunk_events=[t[2] for t in tasks],
+                dijet=course_jets.DIJET)
+    return _save(path, _event_arrays(chunks), meta)
+
+
+def generate_blackbox(out: Path, workers: int, seed: int, scale: float = 1.0) -> Path:
+    """a4's black box: fresh QCD dijet events with the W' events ``jets.blackbox_truth(seed)``
+    names mixed in, shuffled and renumbered, in ``out/blackbox.npz`` (whose meta says nothing
+    of the signal); the truth in ``out/blackbox-truth.json``, readable by its owner only.
+    Always made anew (a new seed means a new black box)."""
+    truth = course_jets.blackbox_truth(seed)
+    qcd = course_jets.DIJET_SAMPLES["dijet_qcd"]["settings"]
+    n_background = max(1, round(course_jets.BLACKBOX_BACKGROUND_EVENTS * scale))
+    base = 100_000 + 1000 * (seed % 100_000)              # seeds of their own, apart from the samples'
+    tasks = _event_tasks(qcd, base, n_background)
+    n_signal = max(1, round(truth["n_signal"] * scale)) if truth["signal"] else 0
+    if n_signal:
+        tasks += _event_tasks(course_jets.wprime_settings(truth["mass"]), base + 500, n_signal)
+    start_time = time.time()
+    chunks = _run(tasks, generate_event_chunk, workers, f"black box events ({n_background + n_signal})")
+    arrays = _event_arrays(chunks)
+    order = np.random.default_rng([seed, 1]).permutation(len(arrays["mjj"]))
+    arrays = {k: v[order] for k, v in arrays.items()}
+    arrays["event"] = np.arange(len(order), dtype=np.int64)
+    meta = dict(_common_meta(chunks, start_time, workers), sample=course_jets.BLACKBOX,
+                dijet=course_jets.DIJET, events=len(order))
+    meta.pop("events_generated")                                    # it would tell the W' events apart
+    path = _save(out / f"{course_jets.BLACKBOX}.npz", arrays, meta)
+    truth_path = out / f"{course_jets.BLACKBOX}-truth.json"
+    tmp = out / f".{truth_path.name}.{os.getpid()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(dict(truth, n_signal=n_signal, n_background=n_background, events=len(order)), f)
+    os.replace(tmp, truth_path)
+    return path
+
+
+def generate(name: str, out: Path, workers: int, scale: float = 1.0) -> Path:
+    """Write ``out/<name>.npz`` (atomically) unless it is there already; returns its path."""
     path = out / f"{name}.npz"
     if path.is_file():
         return path
@@ -191,27 +329,16 @@ def generate(name: str, out: Path, workers: int, scale: float = 1.0) -> Path:
     tasks = [(name, spec["seed"] + i, min(CHUNK, total - start))
              for i, start in enumerate(range(0, total, CHUNK))]
     start_time = time.time()
-    with Pool(workers) as pool:
-        chunks = list(tqdm(pool.imap(generate_chunk, tasks), total=len(tasks),
-                           desc=f"{name} jets ({total})", unit="chunk"))
-    meta = dict(format=course_jets.FORMAT, process=name, settings=spec["settings"],
-                quiet_settings=QUIET, seeds=[t[1] for t in tasks], chunk_jets=[t[2] for t in tasks],
-                jet=JET, max_constituents=MAX_CONSTITUENTS, match=spec["match"],
-                nsubjettiness=course_jets.GENERATION["nsubjettiness"],
-                events=int(sum(c["events"] for c in chunks)),
-                seconds=round(time.time() - start_time, 1), workers=workers,
-                cpu_seconds=round(float(sum(c["cpu_seconds"] for c in chunks)), 1),
-                generator=f"pythia8mc {_version('pythia8mc')} (SlowJet anti-kt, fjcore), "
-                          f"fastjet {_version('fastjet')} (N-subjettiness axes)")
+    chunks = _run(tasks, generate_chunk, workers, f"{name} jets ({total})")
+    meta = _common_meta(chunks, start_time, workers)
+    meta.update(process=name, settings=spec["settings"], quiet_settings=QUIET,
+                seeds=[t[1] for t in tasks], chunk_jets=[t[2] for t in tasks], jet=JET,
+                match=spec["match"], events=meta.pop("events_generated"))
     table = np.concatenate([c["table"] for c in chunks])
     arrays = {k: np.concatenate([c[k] for c in chunks])
               for k in ("constituents", "n_constituents", "tau", "event")}
     arrays.update({k: table[:, i] for i, k in enumerate(("pt", "rapidity", "eta", "phi", "mass"))})
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = out / f".{name}.{os.getpid()}.npz"
-    np.savez_compressed(tmp, **arrays, meta=np.array(json.dumps(meta)))
-    os.replace(tmp, path)
-    return path
+    return _save(path, arrays, meta)
 
 
 def _version(package: str) -> str:
@@ -225,13 +352,25 @@ def main(argv: list[str] | None = None) -> int:
                                                          ROOT / "data") / "jets")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the jets (tests)")
-    parser.add_argument("processes", nargs="*", default=list(PROCESSES))
+    parser.add_argument("--seed", type=int, default=int(os.environ.get("BLACKBOX_SEED") or
+                                                         course_jets.BLACKBOX_DEFAULT_SEED),
+                        help="the black box's seed (default: $BLACKBOX_SEED, else the self-study one)")
+    everything = [*PROCESSES, *course_jets.DIJET_SAMPLES]
+    parser.add_argument("processes", nargs="*", default=everything,
+                        help=f"any of {', '.join(everything)}, {course_jets.BLACKBOX} "
+                             "(default: all but the black box)")
     args = parser.parse_args(argv)
     for name in args.processes:
-        if name not in PROCESSES:
-            parser.error(f"unknown process {name!r}; choose from {', '.join(PROCESSES)}")
+        if name not in (*everything, course_jets.BLACKBOX):
+            parser.error(f"unknown sample {name!r}; choose from {', '.join(everything)}, "
+                         f"{course_jets.BLACKBOX}")
         started = time.time()
-        path = generate(name, args.out, args.workers, args.scale)
+        if name in PROCESSES:
+            path = generate(name, args.out, args.workers, args.scale)
+        elif name in course_jets.DIJET_SAMPLES:
+            path = generate_dijets(name, args.out, args.workers, args.scale)
+        else:
+            path = generate_blackbox(args.out, args.workers, args.seed, args.scale)
         print(f"{name}: {path} ({time.time() - started:.0f} s)")
     return 0
 

@@ -47,7 +47,7 @@ PACKAGE = str(Path(course_utils.__file__).parent)
 CLEAR = (TypeError, ValueError, AssertionError, FileNotFoundError)  # assert_* helpers assert
 # Functions that read or write the data folder or start a command line: tested in test_data.py.
 SKIP = {"data.prepare", "data.main", "data.load_images", "data.load_sequences", "jets.load",
-        "search.autoencoder"}
+        "jets.load_dijets", "search.autoencoder"}
 
 G = torch.Generator().manual_seed(0)
 IMAGES = torch.rand(8, 1, 28, 28, generator=G)
@@ -170,7 +170,13 @@ EXAMPLES = {
                                                                 progress=False)),
     "checks.check_threshold_value.threshold": lambda: 0.5,
     "checks.check_working_point.threshold": lambda: 0.5,
-    "background_val_scores": lambda: torch.rand(20), "is_signal": lambda: torch.arange(20) % 2 == 0,
+    "val_jet_scores": lambda: torch.rand(20), "is_signal": lambda: torch.arange(20) % 2 == 0,
+    "event_scores": lambda: torch.rand(20), "jet_efficiency": lambda: 0.1,
+    "checks.check_local_significance.mjj": lambda: 1000 + 1500 * torch.rand(200),
+    "answer": lambda: dict(signal=False, mass=None, significance=1.0),
+    "significances": lambda: {float(m): 1.0 for m in range(1200, 1801, 50)},
+    "search.bump_hunt.mjj": lambda: 1000 + 1500 * torch.rand(200), "masses": lambda: [1500.0],
+    "jets.wprime_settings.mass": lambda: 1200.0, "half_width": lambda: 100.0, "fit_range": lambda: (1000.0, 2500.0),
     "plot.tile.size": lambda: 28,
     "plot.average_jets.named": lambda: {"QCD": torch.rand(3, 1, 28, 28) * 10},
     "plot.sequence_rows.rows": lambda: {"a": torch.rand(3, 10, 1), "b": torch.rand(3, 10, 1)},
@@ -186,8 +192,6 @@ EXAMPLES = {
     "constituents": lambda: JETS, "preprocessed": lambda: JETS, "extent": lambda: 0.8,
     "jets.pixelate.size": lambda: 28, "jets.images.size": lambda: 28,
     "signal_efficiency": lambda: 0.5, "background_efficiency": lambda: 0.1,
-    "checks.check_jet_scores.scores": lambda: torch.rand(8),
-    "checks.check_jet_scores.model": lambda: models.ConvAutoencoder(4),
     "improvement": lambda: 1.0, "eps_s": lambda: 0.5, "eps_b": lambda: 0.1,
     "n_max": lambda: 3, "signal_scores": lambda: torch.rand(50), "background_scores": lambda: torch.rand(50),
     "search.binned_thresholds.scores": lambda: torch.rand(60), "search.passes_binned.scores": lambda: torch.rand(60),

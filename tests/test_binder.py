@@ -41,5 +41,5 @@ def test_post_build_prepares_data_jets_and_lab_settings_and_is_idempotent():
     settings = json.loads(OVERRIDES.read_text())
     assert settings == json.loads((ROOT / "jupyterlab-settings" / "overrides.json").read_text())
     assert settings["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
-    for process in ("qcd", "top", "wprime"):
+    for process in ("qcd", "top", "dijet_qcd", "dijet_wprime"):
         assert "(0 s)" in result.stdout.split(f"{process}:")[1].splitlines()[0], "jets not redone"

@@ -204,8 +204,7 @@ def test_subjettiness_of_padding_and_bad_jets():
         jets.nsubjettiness(torch.zeros(1, 3, 3))
 
 
-@pytest.mark.parametrize("process, mass_range", [("qcd", (0, 400)), ("top", (120, 230)),
-                                                 ("wprime", (60, 130))])
+@pytest.mark.parametrize("process, mass_range", [("qcd", (0, 400)), ("top", (120, 230))])
 def test_the_generator_makes_jets_in_the_window(process, mass_range):
     pytest.importorskip("pythia8mc")
     import generate_jets
@@ -256,3 +255,106 @@ def test_the_generator_clusters_exactly_as_fastjet():
                 assert (slow.pT(j), slow.y(j), slow.phi(j), slow.m(j)) == pytest.approx(
                     (jet.pt(), jet.rap(), jet.phi_std(), jet.m()), rel=1e-9, abs=1e-9)
                 assert sorted(slow.constituents(j)) == sorted(c.user_index() for c in jet.constituents())
+
+
+def _write_dijets(folder, name="dijet_qcd", n=50, **meta):
+    """A small dijet file in the current format; the leading jet's pT = event number."""
+    (folder / "jets").mkdir(exist_ok=True)
+    header = dict(format=jets.FORMAT, sample=name, dijet=jets.DIJET,
+                  nsubjettiness=jets.GENERATION["nsubjettiness"],
+                  max_constituents=jets.GENERATION["max_constituents"])
+    if name != jets.BLACKBOX:
+        header["settings"] = jets.DIJET_SAMPLES[name]["settings"]
+    header.update(meta)
+    pair = np.zeros((n, 2), np.float32)
+    pt = np.stack([np.arange(n), np.arange(n) + 0.5], 1).astype(np.float32)
+    np.savez(folder / "jets" / f"{name}.npz", constituents=np.ones((n, 2, 4, 3), np.float32),
+             pt=pt, rapidity=pair, eta=pair, phi=pair, mass=pair + 80,
+             n_constituents=np.full((n, 2), 4, np.int16), tau=np.zeros((n, 2, 3), np.float32),
+             mjj=np.linspace(1000, 2000, n).astype(np.float32), event=np.arange(n),
+             meta=np.array(json.dumps(header)))
+
+
+def test_dijet_events_keep_both_jets_and_split_by_event(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    _write_dijets(tmp_path)
+    parts = {split: jets.load_dijets("dijet_qcd", split) for split in ("train", "val", "test")}
+    assert sorted(torch.cat([d.leading.pt for d in parts.values()]).tolist()) == list(range(50))
+    for d in parts.values():
+        assert torch.equal(d.subleading.pt, d.leading.pt + 0.5), "the two jets of one event together"
+        assert torch.equal(d.leading.pt.long(), d.event) and len(d.mjj) == len(d)
+    whole = jets.load_dijets("dijet_qcd")
+    assert len(whole) == 50 and [len(parts[s]) for s in parts] == [30, 8, 12]
+    assert whole.jets[1].mass.eq(80).all() and "Dijets('dijet_qcd', 50 events" in repr(whole)
+
+
+def test_dijet_files_are_checked_and_the_black_box_has_no_splits(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    with pytest.raises(jets.JetsUnavailableError, match="make blackbox"):
+        jets.load_dijets("blackbox")
+    with pytest.raises(jets.JetsUnavailableError, match="make jets"):
+        jets.load_dijets("dijet_wprime")
+    with pytest.raises(ValueError, match="sample must be one of"):
+        jets.load_dijets("dijet_higgs")
+    _write_dijets(tmp_path, settings=["PhaseSpace:pTHatMin = 100."])
+    with pytest.raises(jets.JetsFormatError, match="settings"):
+        jets.load_dijets("dijet_qcd")
+    _write_dijets(tmp_path, dijet={**jets.DIJET, "abs_dy_max": 2.0})
+    with pytest.raises(jets.JetsFormatError, match="dijet = "):
+        jets.load_dijets("dijet_qcd")
+    _write_dijets(tmp_path, name=jets.BLACKBOX)
+    assert len(jets.load_dijets("blackbox")) == 50
+    with pytest.raises(ValueError, match="must be 'all'"):
+        jets.load_dijets("blackbox", "test")
+
+
+def test_the_black_box_truth_follows_from_its_seed():
+    truths = [jets.blackbox_truth(seed) for seed in range(400)]
+    assert truths[:3] == [jets.blackbox_truth(seed) for seed in range(3)], "the same seed, the same box"
+    empty = [t for t in truths if not t["signal"]]
+    assert 0.18 < len(empty) / len(truths) < 0.32, "about a quarter hold no signal"
+    assert all(t["mass"] is None and t["n_signal"] == 0 for t in empty)
+    full = [t for t in truths if t["signal"]]
+    assert {t["mass"] for t in full} == set(np.arange(1200.0, 1801.0, 50.0))
+    assert all(90 <= t["n_signal"] <= 150 for t in full)
+    for bad in (-1, 1.5, "7", True):
+        with pytest.raises(ValueError, match="non-negative integer"):
+            jets.blackbox_truth(bad)
+
+
+def test_the_generator_makes_dijet_events():
+    pytest.importorskip("pythia8mc")
+    import generate_jets
+
+    out = generate_jets.generate_event_chunk((jets.DIJET_SAMPLES["dijet_qcd"]["settings"], 7, 5))
+    table, cut = out["table"], jets.DIJET                            # (N, 2, 5): pt, y, eta, phi, mass
+    assert (table[:, :, 0] > cut["pt_min"]).all() and (table[:, 0, 0] >= table[:, 1, 0]).all()
+    assert (np.abs(table[:, :, 2]) < cut["abs_eta_max"]).all()
+    assert (np.abs(table[:, 0, 1] - table[:, 1, 1]) < cut["abs_dy_max"]).all()
+    assert (out["mjj"] > cut["mjj_min"]).all()
+    pt, y, phi, m = (table[:, :, k].astype(np.float64) for k in (0, 1, 3, 4))
+    mt = np.sqrt(pt ** 2 + m ** 2)
+    e, pz = (mt * np.cosh(y)).sum(1), (mt * np.sinh(y)).sum(1)
+    px, py = (pt * np.cos(phi)).sum(1), (pt * np.sin(phi)).sum(1)
+    assert np.sqrt(e ** 2 - px ** 2 - py ** 2 - pz ** 2) == pytest.approx(out["mjj"], rel=1e-3), \
+        "m_JJ is the mass of the two jets' four-momenta"
+    assert len(set(out["event"].tolist())) == 5
+
+
+@pytest.mark.parametrize("seed", [1, 2026])                      # no signal; a W' of 1300 GeV
+def test_the_black_box_hides_its_signal_and_keeps_the_truth_private(seed, tmp_path):
+    pytest.importorskip("pythia8mc")
+    import generate_jets
+
+    truth = jets.blackbox_truth(seed)
+    generate_jets.generate_blackbox(tmp_path, workers=1, seed=seed, scale=0.01)
+    with np.load(tmp_path / "blackbox.npz") as f:
+        meta, event, mjj = json.loads(str(f["meta"])), f["event"], f["mjj"]
+    n_signal = max(1, round(truth["n_signal"] * 0.01)) if truth["signal"] else 0
+    assert len(event) == 60 + n_signal and (event == np.arange(len(event))).all(), "renumbered"
+    assert not {"settings", "seeds", "events_generated"} & set(meta), "nothing in the data tells the W' apart"
+    assert meta["dijet"] == jets.DIJET and (mjj > jets.DIJET["mjj_min"]).all()
+    path = tmp_path / "blackbox-truth.json"
+    assert path.stat().st_mode & 0o777 == 0o600, "the truth is its owner's only"
+    assert json.loads(path.read_text()) == dict(truth, n_signal=n_signal, n_background=60,
+                                                events=len(event))

@@ -117,3 +117,38 @@ def test_the_edge_shape_fits_its_own_shape_and_stays_below_its_edge():
     assert abs(fit.significance) < 3
     with pytest.raises(ValueError, match="below it"):
         search.sideband_fit(mass, sidebands=((100.0, 140.0), (200.0, 450.0)), shape="edge")
+
+
+def _dijet_sample(n, p1=10.0, p2=5.0, seed=5):
+    """m_JJ on 1000-2500 GeV drawn from the dijet function (1 - x)^p1 / x^p2, x = m / 14 TeV."""
+    rng = np.random.default_rng(seed)
+    grid = np.linspace(1000, 2500, 30_001)
+    density = search.SHAPES["dijet"](np.array([0.0, p1, p2]), grid)
+    cdf = np.cumsum(density)
+    return torch.from_numpy(np.interp(rng.random(n) * cdf[-1], cdf, grid))
+
+
+def test_the_dijet_shape_fits_its_own_spectrum():
+    mjj = _dijet_sample(20_000)
+    fit = search.sideband_fit(mjj, window=(1400.0, 1600.0), sidebands=((1000.0, 1400.0), (1600.0, 2500.0)),
+                              bin_width=50.0, shape="dijet")
+    assert fit.parameters[1] == pytest.approx(10.0, abs=4.0)
+    assert fit.parameters[2] == pytest.approx(5.0, abs=0.5)
+    assert abs(fit.significance) < 3
+
+
+def test_a_bump_hunt_scans_windows_and_finds_a_bump_where_it_is():
+    mjj = _dijet_sample(5_000)
+    bump = torch.from_numpy(np.random.default_rng(6).normal(1500, 40, 150))
+    masses = range(1200, 1801, 100)
+    plain = search.bump_hunt(mjj, masses)
+    assert list(plain) == [float(m) for m in masses]
+    assert max(f.significance for f in plain.values()) < 3.5, "no bump, no large excess"
+    scan = search.bump_hunt(torch.cat([mjj, bump]), masses)
+    assert max(scan, key=lambda m: scan[m].significance) == 1500.0 and scan[1500.0].significance > 5
+    assert scan[1500.0].observed - scan[1500.0].expected == pytest.approx(150, abs=40)
+    assert scan[1500.0].sideband[(scan[1500.0].edges[:-1] >= 1400) & (scan[1500.0].edges[1:] <= 1600)].sum() == 0
+    with pytest.raises(ValueError, match="inside the fit range"):
+        search.bump_hunt(mjj, [1050.0])
+    with pytest.raises(ValueError, match="half_width"):
+        search.bump_hunt(mjj, [1500.0], half_width=-5)
