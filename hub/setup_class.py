@@ -13,6 +13,7 @@ Usage: python hub/setup_class.py STATE instructor student1 student2 ...
 - the instructor's course folder ~/course with every assignment of notebooks/assignments/ in
   source/, and ~/.jupyter/nbgrader_config.py pointing nbgrader at it (the same settings as
   `make grade`: scripts/grade.py);
+- a4's black-box truth handed to the instructor, readable by nobody else;
 - for students, the formgrader server extension switched off (they have no course to grade);
 - the course environment reachable by every account (its Python may sit under /root), and the
   course's checkpoint cache, which every user reads as the class's shared cache (make warm).
@@ -91,6 +92,18 @@ def setup(state: Path, users: list[str]) -> None:
         if i == 0:
             _give(home / "course", user)
             _course_exchange(exchange / grade.COURSE_ID, user)
+            _blackbox_truth_to(user)
+
+
+def _blackbox_truth_to(instructor: pwd.struct_passwd) -> None:
+    """a4's black-box truth readable by the instructor only, so autograde's hidden tests can grade
+    the black box and no student can read the answer (make blackbox writes it mode 600)."""
+    from course_utils import jets
+
+    truth = jets.blackbox_truth_file()
+    if truth.is_file():
+        os.chown(truth, instructor.pw_uid, instructor.pw_gid)
+        truth.chmod(0o600)
 
 
 def _course_exchange(course: Path, instructor: pwd.struct_passwd) -> None:

@@ -73,6 +73,13 @@ TARGETS = {
         "significance_improvement": (">", 1.0),
         "jets_generation_s": ("<=", 300),
     },
+    "a4_new_physics_jets": {
+        "wall_s": ("<=", 120),
+        "improvement_tagger": (">", 1.0),
+        "z_fake_qcd": ("<", 5.0),
+        "z_injected": (">", 5.0),
+        "jets_generation_total_s": ("<=", 300),
+    },
 }
 
 

@@ -52,12 +52,12 @@ WRONG = {
            "    trained[beta] = model\n    results[beta] = reconstruction_and_kl(model, x_test)\n"),
     "a3": ("a3-ex3-roc",  # labels inverted: 1 - AUROC
            "auroc = roc_auc_score(~is_anomaly, test_scores)\n"),
-    "a4": ("a4-ex3-threshold",  # the working point chosen on the test background
-           "BACKGROUND_EFFICIENCY = 0.1\n"
-           "threshold = torch.quantile(qcd_test_scores, 1 - BACKGROUND_EFFICIENCY).item()\n"
-           "eps_b = (qcd_test_scores > threshold).float().mean().item()\n"
-           "eps_s = (wprime_scores > threshold).float().mean().item()\n"
-           "improvement = eps_s / eps_b**0.5\n"),
+    "a4": ("a4-ex4-blackbox",  # the black box opened with the autoencoder instead of the chosen tagger
+           "tagged_blackbox = blackbox.mjj[event_score(scores[\"blackbox\"][\"AE error\"]) > thresholds[\"AE error\"]]\n"
+           "significances = {m: local_significance(tagged_blackbox, m) for m in MASSES}\n"
+           "best = max(significances, key=significances.get)\n"
+           "z = significances[best]\n"
+           "answer = dict(signal=z > 5, mass=best if z > 5 else None, significance=z)\n"),
 }
 
 

@@ -1,9 +1,11 @@
+import json
 from copy import deepcopy
 
+import numpy as np
 import pytest
 import torch
 
-from course_utils import anomaly, checks, search, train
+from course_utils import checks, jets, search, train
 from course_utils.models import PCA, LinearAutoencoder, MLPAutoencoder
 
 
@@ -631,47 +633,82 @@ def _jet_feedback(check, *args) -> str:
     return message
 
 
-def test_assignment_4_checks(capsys):
-    from course_utils.search import JetAutoencoder
-
-    model = JetAutoencoder(latent_dim=4, channels=(4, 8)).eval()
-    x = 20 * torch.rand(30, 1, 28, 28, generator=torch.Generator().manual_seed(4))
-    scores = anomaly.reconstruction_error(model, x)
-    checks.check_jet_scores(scores, model, x)
-    checks.check_jet_scores(scores.double(), model, x)  # another valid form: float64
-    assert "mean over the pixels" in _jet_feedback(checks.check_jet_scores, scores / 784, model, x)
-    assert "one number per jet" in _jet_feedback(checks.check_jet_scores, scores[:5], model, x)
+def test_assignment_4_checks(capsys, tmp_path, monkeypatch):
+    checks.check_event_score(lambda s: s.min(dim=1).values)
+    checks.check_event_score(lambda s: torch.minimum(s[:, 0], s[:, 1]).double())  # another valid form
+    assert "ONE tagged jet" in _jet_feedback(checks.check_event_score, lambda s: s.max(dim=1).values)
+    assert "leading jet" in _jet_feedback(checks.check_event_score, lambda s: s[:, 0])
+    assert "average" in _jet_feedback(checks.check_event_score, lambda s: s.mean(dim=1))
+    assert ".values" in _jet_feedback(checks.check_event_score, lambda s: s.min(dim=1))
 
     g = torch.Generator().manual_seed(1)
-    val, background = torch.randn(2000, generator=g), torch.randn(1000, generator=g)
-    signal = torch.randn(500, generator=g) + 1.0
-    test_scores, is_signal = torch.cat([background, signal]), torch.arange(1500) >= 1000
+    val = torch.randn(2000, generator=g)                                   # validation jets, pooled
+    background, signal = torch.randn(1000, 2, generator=g), torch.randn(500, 2, generator=g) + 1.5
+    event_scores = torch.cat([background, signal]).min(dim=1).values
+    is_signal = torch.arange(1500) >= 1000
     threshold = torch.quantile(val, 0.9).item()
-    eps_b = (background > threshold).float().mean().item()
-    eps_s = (signal > threshold).float().mean().item()
+    eps_b = (background.min(dim=1).values > threshold).float().mean().item()
+    eps_s = (signal.min(dim=1).values > threshold).float().mean().item()
 
     def working_point(t=threshold, b=eps_b, s=eps_s):
-        return checks.check_working_point(t, b, s, val, test_scores, is_signal, 0.1)
+        return checks.check_working_point(t, b, s, val, event_scores, is_signal, 0.1)
 
     working_point()
     working_point(torch.tensor(threshold), torch.tensor(eps_b), torch.tensor(eps_s))  # tensors too
-    assert "epsilon_B" in capsys.readouterr().out
-    message = _jet_feedback(working_point, torch.quantile(background, 0.9).item())
-    assert "TEST scores" in message and "validation background jets" in message
+    assert "both jets tagged" in capsys.readouterr().out
+    message = _jet_feedback(working_point, torch.quantile(event_scores[~is_signal], 0.9).item())
+    assert "TEST scores" in message and "validation QCD jets" in message
     message = _jet_feedback(working_point, torch.quantile(val, 0.1).item())
-    assert "keeps 90.0% of the validation background jets" in message and "ABOVE" in message
-    assert "eps_b = " in _jet_feedback(working_point, threshold, eps_s)
+    assert "keeps 90.0% of the validation QCD jets" in message and "ABOVE" in message
     assert "signal efficiency (eps_s)" in _jet_feedback(working_point, threshold, eps_s)
-    assert "eps_s = " in _jet_feedback(working_point, threshold, eps_b, eps_b)
     assert "1 - the signal efficiency" in _jet_feedback(working_point, threshold, eps_b, 1 - eps_s)
     assert "eps_b is not set yet" in _jet_feedback(working_point, threshold, None)
 
-    from sklearn.metrics import roc_auc_score
-    auroc = roc_auc_score(is_signal, test_scores)
-    checks.check_signal_auroc(auroc, test_scores, is_signal)
-    assert "is_signal (True for the signal jets)" in _jet_feedback(
-        checks.check_signal_auroc, 1 - auroc, test_scores, is_signal)
-    assert "not a percentage" in _jet_feedback(checks.check_signal_auroc, 100 * auroc, test_scores, is_signal)
+    # a falling spectrum with a bump at 1500 GeV
+    rng = np.random.default_rng(3)
+    mjj = torch.from_numpy(np.concatenate([1000 + rng.exponential(250, 3000), rng.normal(1500, 40, 80)]))
+    mjj = mjj[mjj < 2500]
+
+    def good(m, mass):
+        return search.bump_hunt(m, [mass])[mass].significance
+
+    checks.check_local_significance(good, mjj)
+    checks.check_local_significance(lambda m, mass: torch.tensor(good(m, mass)), mjj)   # a tensor too
+    fits = search.bump_hunt(mjj, [1250.0, 1500.0])
+    assert "S / sqrt(B)" in _jet_feedback(checks.check_local_significance, lambda m, mass: (
+        fits[mass].observed - fits[mass].expected) / fits[mass].expected ** 0.5, mjj)
+    assert ".significance" in _jet_feedback(checks.check_local_significance,
+                                            lambda m, mass: search.bump_hunt(m, [mass])[mass], mjj)
+    assert "expected" in _jet_feedback(checks.check_local_significance, lambda m, mass: search.sideband_fit(
+        m, window=(mass - 50, mass + 50), sidebands=((1000, mass - 50), (mass + 50, 2500)),
+        bin_width=50, shape="dijet").significance, mjj)
+
+    scan = {float(m): 0.5 for m in range(1200, 1801, 50)}
+    scan[1500.0] = 7.0
+    checks.check_blackbox_answer(dict(signal=True, mass=1500.0, significance=7.0), scan)
+    assert "largest" in _jet_feedback(checks.check_blackbox_answer,
+                                      dict(signal=True, mass=1500.0, significance=0.5), scan)
+    assert "above 5" in _jet_feedback(checks.check_blackbox_answer,
+                                      dict(signal=False, mass=None, significance=7.0), scan)
+    assert "centre of that window" in _jet_feedback(checks.check_blackbox_answer,
+                                                    dict(signal=True, mass=1300.0, significance=7.0), scan)
+    assert "exactly the keys" in _jet_feedback(checks.check_blackbox_answer, dict(signal=True), scan)
+    quiet = {**scan, 1500.0: 2.0}
+    checks.check_blackbox_answer(dict(signal=False, mass=None, significance=2.0), quiet)
+
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    (tmp_path / "jets").mkdir()
+    with pytest.raises(jets.JetsUnavailableError, match="make blackbox"):
+        checks.check_blackbox_truth(dict(signal=False, mass=None, significance=2.0))
+    jets.blackbox_truth_file().write_text(json.dumps(dict(seed=1, signal=True, mass=1550.0, n_signal=99)))
+    checks.check_blackbox_truth(dict(signal=True, mass=1500.0, significance=7.0))
+    assert "W' of 1550 GeV" in _jet_feedback(checks.check_blackbox_truth,
+                                             dict(signal=False, mass=None, significance=2.0))
+    assert "more than 100 GeV" in _jet_feedback(checks.check_blackbox_truth,
+                                                dict(signal=True, mass=1300.0, significance=7.0))
+    jets.blackbox_truth_file().write_text(json.dumps(dict(seed=2, signal=False, mass=None, n_signal=0)))
+    checks.check_blackbox_truth(dict(signal=False, mass=None, significance=2.0))
+    assert "no signal" in _jet_feedback(checks.check_blackbox_truth, dict(signal=True, mass=1500.0, significance=7.0))
 
     checks.check_improvement_value(eps_s / eps_b ** 0.5, eps_s, eps_b)
     checks.check_improvement_value(torch.tensor(eps_s) / torch.tensor(eps_b).sqrt(), eps_s, eps_b)

@@ -35,7 +35,7 @@ import pytest
 from nbgrader.utils import parse_utc
 from servers import free_port, wait_until_up
 
-from course_utils import config
+from course_utils import config, jets
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "build" / "screenshots"
@@ -336,6 +336,7 @@ def test_the_exchange_stops_students_who_game_it():
     2. C back-dates its submission (timestamp.txt and the folder's name say 2020): collect records
        a time no earlier than the submission itself.
     3. B renames the course's exchange folder to put its own in its place: refused.
+    4. B reads a4's black-box truth: refused; the instructor, who grades with it, can.
     All outcomes are gathered first, so a failure lists every attack that got through.
     """
     if os.geteuid() != 0:
@@ -353,6 +354,12 @@ def test_the_exchange_stops_students_who_game_it():
     got_through = []
     try:
         setup_class.setup(state, [INSTRUCTOR, a, b, c])
+        truth = jets.blackbox_truth_file()
+        if truth.is_file():                      # 4. a student reads a4's black-box answer
+            if _as_user(b, f"cat {truth}", env).returncode == 0:
+                got_through.append("4: a student read the black box's truth")
+            peek = _as_user(INSTRUCTOR, f"cat {truth}", env)
+            assert peek.returncode == 0 and '"signal"' in peek.stdout, "the instructor grades with it"
         students = " && ".join(f"nbgrader db student add {s}" for s in (a, b, c))
         released = _as_user(INSTRUCTOR, f"cd course && {students} && nbgrader generate_assignment "
                             f"{ASSIGNMENT} && nbgrader release_assignment {ASSIGNMENT}", env)
@@ -408,3 +415,5 @@ def test_the_exchange_stops_students_who_game_it():
     finally:
         _remove_accounts()
         shutil.rmtree(state, ignore_errors=True)
+        if jets.blackbox_truth_file().is_file():         # back to its owner here (setup gave it away)
+            os.chown(jets.blackbox_truth_file(), os.getuid(), os.getgid())

@@ -11,9 +11,11 @@ from .a1_conv_autoencoder import check_conv_autoencoder, check_reconstruction_ta
 from .a2_beta_vae import check_beta_tradeoff, check_beta_vae_loss, check_reconstruction_and_kl
 from .a3_anomaly_sneakers import check_auroc_value, check_one_class_split, check_threshold_value
 from .a4_new_physics_jets import (
+    check_blackbox_answer,
+    check_blackbox_truth,
+    check_event_score,
     check_improvement_value,
-    check_jet_scores,
-    check_signal_auroc,
+    check_local_significance,
     check_working_point,
 )
 from .nb01_pca import check_pca_reconstruct, check_reparameterize_weights, check_variance_fraction
@@ -40,5 +42,6 @@ __all__ = [
     "check_conv_autoencoder", "check_reconstruction_target",
     "check_beta_vae_loss", "check_reconstruction_and_kl", "check_beta_tradeoff",
     "check_one_class_split", "check_threshold_value", "check_auroc_value",
-    "check_jet_scores", "check_signal_auroc", "check_working_point", "check_improvement_value",
+    "check_event_score", "check_working_point", "check_improvement_value",
+    "check_local_significance", "check_blackbox_answer", "check_blackbox_truth",
 ]

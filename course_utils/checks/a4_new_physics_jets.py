@@ -1,14 +1,16 @@
-"""Checks of assignment 4 (does the QCD autoencoder find a new particle?), in a physicist's words:
-jets, signal and background efficiencies, cuts."""
+"""Checks of assignment 4 (a resonance search in dijet events, and a black box), in a
+physicist's words: events, signal and background efficiencies, cuts, fits, significances."""
 
 from __future__ import annotations
 
-import torch
-from torch import nn
+import math
+from collections.abc import Callable
 
-from ..anomaly import reconstruction_error
+import torch
+
+from .. import jets, search
 from ._feedback import (
-    _auroc_feedback,
+    _call,
     _checked,
     _fail,
     _given,
@@ -19,24 +21,152 @@ from ._feedback import (
 
 
 @_checked
-def check_jet_scores(scores: torch.Tensor, model: nn.Module, x: torch.Tensor) -> None:
-    """Assignment 4: the autoencoder's error per jet image, summed over the pixels."""
-    want = reconstruction_error(model, x)
-    if not isinstance(scores, torch.Tensor):
-        _fail(f"the scores are a {type(scores).__name__}", "one tensor with one number per jet")
-    if scores.shape != want.shape:
-        _fail(f"the scores have shape {tuple(scores.shape)}; expected {tuple(want.shape)}, one "
-              "number per jet", "sum the squared error over all pixels of each jet: "
-              ".flatten(1).sum(1)")
-    scores = scores.double().cpu()
-    if torch.allclose(scores, want.double(), rtol=1e-4, atol=1e-3):
-        _ok(f"{len(want)} scores, median {want.median():.1f} (squared per cent of the jet's pT).")
+def check_event_score(event_score: Callable) -> None:
+    """Assignment 4: an event's score for "both jets tagged" is the smaller of its two jets'
+    scores, ``(N, 2) -> (N,)``."""
+    scores = torch.tensor([[0.9, 0.1], [0.2, 0.8], [0.7, 0.6], [-1.0, 0.95], [0.5, 0.5]])
+    want = scores.min(dim=1).values
+    got = _call(event_score, scores.clone())
+    if isinstance(got, tuple):
+        _fail("event_score returns a pair", "torch.min(..., dim=1) returns (values, indices): take .values")
+    if not isinstance(got, torch.Tensor):
+        _fail(f"event_score returns a {type(got).__name__}", "one tensor with one number per event")
+    if got.shape != want.shape:
+        hint = "one number per event: reduce over the two jets, dim=1"
+        _fail(f"event_score returns shape {tuple(got.shape)} for 5 events of 2 jets; expected (5,)", hint)
+    got = got.double()
+    if torch.allclose(got, want.double()):
+        _ok("an event passes the cut exactly when its weaker jet does: both jets are tagged.")
         return
-    if torch.allclose(scores, want.double() / x[0].numel(), rtol=1e-4, atol=1e-5):
-        _fail("your scores are the mean over the pixels", "use the SUM over the pixels, as notebook 08 does")
-    _fail("your scores differ from the autoencoder's summed squared error on these jets",
-          "anomaly.reconstruction_error(model, x) on the signal test jets, with the model "
-          "trained on background (QCD) jets")
+    if torch.allclose(got, scores.max(dim=1).values.double()):
+        _fail("you take the larger of the two scores", "that cut asks for ONE tagged jet; both jets "
+              "must pass, so the weaker one decides")
+    if torch.allclose(got, scores[:, 0].double()):
+        _fail("you take the leading jet's score", "both jets must pass: the smaller of the two scores")
+    if torch.allclose(got, scores.mean(dim=1).double()):
+        _fail("you average the two scores", "an average can pass with one jet far below the cut: "
+              "take the smaller of the two")
+    _fail("your event scores differ from the smaller of the two jets' scores",
+          "jet_scores.min(dim=1).values")
+
+
+_WORDS = _Words(
+    labels="is_signal", item="event", fp="eps_b", tp="eps_s",
+    fp_name="background efficiency", tp_name="signal efficiency",
+    null_val="validation QCD jets", null_test="QCD test events",
+    positives="W' events", keeps="keeps",
+    above_hint="the cut keeps the jets ABOVE the threshold: which quantile of the validation "
+    "QCD jets leaves only {fraction:.0%} of them above?",
+    correct="the threshold keeps {flagged:.1%} of the validation QCD jets; with both jets tagged, "
+    "epsilon_B = {fp:.4f} of the QCD test events and epsilon_S = {tp:.3f} of the W' events pass.",
+    fraction_name="jet_efficiency", val_scores_name="val_jet_scores")
+
+
+@_checked
+def check_working_point(threshold: float, eps_b: float, eps_s: float,
+                        val_jet_scores: torch.Tensor, event_scores: torch.Tensor,
+                        is_signal: torch.Tensor, jet_efficiency: float) -> None:
+    """Assignment 4: a jet threshold keeping a fraction ``jet_efficiency`` of the validation QCD
+    jets, and the fractions ``eps_b``, ``eps_s`` of background and signal events whose two jets
+    both pass it (``event_scores``: the smaller of the two jets' scores)."""
+    _threshold_feedback(_WORDS, threshold, eps_b, eps_s, val_jet_scores, event_scores, is_signal,
+                        jet_efficiency)
+
+
+@_checked
+def check_local_significance(local_significance: Callable, mjj: torch.Tensor) -> None:
+    """Assignment 4: the local significance of the window (M - 100, M + 100) GeV with the dijet
+    function fitted to the rest of 1000-2500 GeV in 50 GeV bins (``search.bump_hunt``)."""
+    _given(mjj.dim() == 1 and len(mjj) >= 30, "mjj", "the dijet masses of the tagged events")
+    masses = (1250.0, 1500.0)
+    want = search.bump_hunt(mjj, masses)
+    for mass in masses:
+        got = _call(local_significance, mjj, mass)
+        if isinstance(got, search.SidebandFit):
+            _fail("local_significance returns the whole fit", "return its .significance, a number")
+        try:
+            got = float(got)
+        except (TypeError, ValueError):
+            _fail(f"local_significance returns a {type(got).__name__}", "one number: fit.significance")
+        fit = want[mass]
+        if abs(got - fit.significance) < 1e-6:
+            continue
+        excess = fit.observed - fit.expected
+        if abs(got - excess / math.sqrt(fit.expected)) < 1e-6:
+            _fail(f"at {mass:.0f} GeV you give S / sqrt(B) = {got:.2f}", "use the fit's Asimov "
+                  "significance (fit.significance): S is not small next to B after a tight tag")
+        _fail(f"at {mass:.0f} GeV your local significance is {got:.3f}, expected {fit.significance:.3f} "
+              f"({fit.observed} events in the window, fitted background {fit.expected:.1f})",
+              "search.sideband_fit(mjj, window=(mass - 100, mass + 100), sidebands=((1000, mass - 100), "
+              "(mass + 100, 2500)), bin_width=50, shape=\"dijet\").significance")
+    _ok("your windows, sidebands and fit agree with search.bump_hunt at 1250 and 1500 GeV.")
+
+
+DISCOVERY = 5.0      # the local significance above which a4's answer claims a signal
+
+
+def _answer_parts(answer) -> tuple[bool, float | None, float]:
+    if not isinstance(answer, dict) or set(answer) != {"signal", "mass", "significance"}:
+        _fail("answer must be a dict with exactly the keys 'signal', 'mass' and 'significance'",
+              "answer = dict(signal=..., mass=..., significance=...)")
+    signal, mass, z = answer["signal"], answer["mass"], answer["significance"]
+    if not isinstance(signal, bool):
+        _fail(f"answer['signal'] is a {type(signal).__name__}", "True or False")
+    if signal and not isinstance(mass, (int, float)):
+        _fail("you claim a signal but give no mass", "answer['mass']: the centre of the window "
+              "with the largest local significance, in GeV")
+    if not signal and mass is not None:
+        _fail("you claim no signal but give a mass", "answer['mass'] = None when there is no signal")
+    if not isinstance(z, (int, float)) or not math.isfinite(z):
+        _fail("answer['significance'] is not a number", "the largest local significance of your scan")
+    return signal, None if mass is None else float(mass), float(z)
+
+
+@_checked
+def check_blackbox_answer(answer: dict, significances: dict) -> None:
+    """Assignment 4: the black box's answer follows from the student's own scan ``significances``
+    ({mass: local significance}): the largest one, where it is, and whether it passes 5."""
+    _given(isinstance(significances, dict) and len(significances) >= 5, "significances",
+           "a dict {mass in GeV: local significance} of your scan")
+    signal, mass, z = _answer_parts(answer)
+    best = max(significances, key=lambda m: significances[m])
+    if abs(z - float(significances[best])) > 1e-6:
+        _fail(f"answer['significance'] = {z:.2f}, but the largest local significance of your scan "
+              f"is {float(significances[best]):.2f} (at {best:.0f} GeV)", "report the largest one")
+    if signal != (z > DISCOVERY):
+        _fail(f"you say signal = {signal} with a local significance of {z:.1f}",
+              f"the rule of this assignment: claim a signal when the largest local significance "
+              f"is above {DISCOVERY:.0f}")
+    if signal and abs(mass - float(best)) > 1e-6:
+        _fail(f"answer['mass'] = {mass:.0f} GeV, but your largest significance is at {best:.0f} GeV",
+              "report the centre of that window")
+    where = f" at {mass:.0f} GeV" if signal else ""
+    _ok(f"your answer follows from your scan: signal {signal}{where}, local significance {z:.1f}. "
+        "Your instructor grades it against what the black box holds.")
+
+
+MASS_TOLERANCE = 100.0   # GeV: the half-width of a4's windows
+
+
+@_checked
+def check_blackbox_truth(answer: dict) -> None:
+    """Assignment 4's hidden test: the answer against what the black box holds (its truth file,
+    which ``make blackbox`` writes readable by its owner only: the instructor on a hub)."""
+    signal, mass, _ = _answer_parts(answer)
+    truth = jets.read_blackbox_truth()
+    if truth is None:
+        _fail("this account may not read the black box's truth", "your instructor grades this part")
+    if signal != truth["signal"]:
+        _fail(f"you say signal = {signal}; the black box holds "
+              + (f"a W' of {truth['mass']:.0f} GeV" if truth["signal"] else "no signal"),
+              "compare the taggers on simulation before you open the data: which one keeps the "
+              "W' events?")
+    if signal and abs(mass - truth["mass"]) > MASS_TOLERANCE:
+        _fail(f"your mass {mass:.0f} GeV is more than {MASS_TOLERANCE:.0f} GeV from the W' in the "
+              f"black box ({truth['mass']:.0f} GeV)", "look at the fitted spectrum around your window")
+    _ok("your answer agrees with the black box: "
+        + (f"a W' of {truth['mass']:.0f} GeV ({truth['n_signal']} events before tagging)."
+           if truth["signal"] else "no signal."))
 
 
 @_checked
@@ -53,32 +183,3 @@ def check_improvement_value(improvement: float, eps_s: float, eps_b: float) -> N
         _fail("you divide by epsilon_B", "the background enters through its square root")
     _fail(f"improvement = {got:.3f}, expected {want:.3f}", "epsilon_S / sqrt(epsilon_B), from your "
           "own eps_s and eps_b")
-
-
-_WORDS = _Words(
-    labels="is_signal", item="jet", fp="eps_b", tp="eps_s",
-    fp_name="background efficiency", tp_name="signal efficiency",
-    null_val="validation background jets", null_test="background test jets",
-    positives="signal test jets", keeps="keeps",
-    above_hint="the cut keeps the jets ABOVE the threshold: which quantile of the validation "
-    "background leaves only {fraction:.0%} of it above?",
-    correct="the cut keeps {flagged:.1%} of the validation background; on the test jets "
-    "epsilon_B = {fp:.3f} and epsilon_S = {tp:.3f}.",
-    fraction_name="background_efficiency", val_scores_name="background_val_scores")
-
-
-@_checked
-def check_working_point(threshold: float, eps_b: float, eps_s: float,
-                        background_val_scores: torch.Tensor, test_scores: torch.Tensor,
-                        is_signal: torch.Tensor, background_efficiency: float) -> None:
-    """Assignment 4: a cut keeping a fraction ``background_efficiency`` of the validation
-    background, and the background and signal efficiencies ``eps_b``, ``eps_s`` it gives on the
-    test jets."""
-    _threshold_feedback(_WORDS, threshold, eps_b, eps_s, background_val_scores, test_scores,
-                        is_signal, background_efficiency)
-
-
-@_checked
-def check_signal_auroc(auroc: float, scores: torch.Tensor, is_signal: torch.Tensor) -> None:
-    """Assignment 4: the AUROC of ``scores`` for separating signal (``is_signal``) from background."""
-    _auroc_feedback(auroc, scores, is_signal, "is_signal", "jet", "signal jets")
