@@ -200,25 +200,30 @@ class Dijets:
 
 
 BLACKBOX = "blackbox"                  # the black box's file name (without .npz) in data_dir()
-BLACKBOX_DEFAULT_SEED = 2026           # self-study; a class sets its own (make blackbox BLACKBOX_SEED=...)
-BLACKBOX_BACKGROUND_EVENTS = 6_000    # QCD dijet events in the black box, generated for it
+BLACKBOX_DEFAULT_SEED = 2              # self-study (public, so no secret); a class sets its own seed
+BLACKBOX_BACKGROUND_EVENTS = (5_000, 7_000)   # QCD dijet events in the black box: drawn per seed
+BLACKBOX_STRENGTH = (1.5, 2.5)   # a hidden W''s untagged excess over the QCD in its window, in sigma
 
 
 def blackbox_truth(seed: int) -> dict:
-    """What the black box made from ``seed`` holds: ``signal`` (True or False), the W' ``mass``
-    (GeV, or None) and ``n_signal``, the number of W' events among the QCD events. A quarter of
-    the seeds hold no signal; otherwise a W' of 1200 to 1800 GeV (in 50 GeV steps), with
-    1.5 to 2.5 % as many events as there are QCD events (before any tagging: invisible in the
-    untagged m_JJ spectrum, clear after a good two-prong tag). Read by ``make blackbox`` and, for grading,
-    from the truth file it writes (:func:`read_blackbox_truth`), never by the student's notebook."""
+    """What the black box made from ``seed`` holds: ``n_background`` QCD events (5000 to 7000,
+    so that the number of events tells nothing), ``signal`` (True or False) and, with a signal,
+    the W' ``mass`` (1200 to 1800 GeV in 50 GeV steps) and its ``strength``: the W' events in the
+    window (mass - 100, mass + 100) number ``strength`` times the square root of the QCD events
+    there (1.5 to 2.5), so that without tagging no window reaches 5 sigma whatever the mass, and a
+    heavier W' (where QCD is rarer) has fewer events, as a cross-section falling with the mass
+    would give. ``make blackbox`` turns the strength into a number of W' events with the
+    simulated samples (``scripts/generate_jets.py``). A quarter of the seeds hold no signal.
+    Grading reads the truth file it writes (:func:`read_blackbox_truth`)."""
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"the black box's seed must be a non-negative integer, got {seed!r}")
     rng = np.random.default_rng([seed, 551])
+    n_background = int(rng.integers(*BLACKBOX_BACKGROUND_EVENTS, endpoint=True))
     if rng.random() < 0.25:
-        return dict(seed=seed, signal=False, mass=None, n_signal=0)
+        return dict(seed=seed, n_background=n_background, signal=False, mass=None, strength=0.0)
     mass = float(rng.choice(np.arange(1200, 1801, 50)))
-    n_signal = int(round(BLACKBOX_BACKGROUND_EVENTS * rng.uniform(0.015, 0.025)))
-    return dict(seed=seed, signal=True, mass=mass, n_signal=n_signal)
+    return dict(seed=seed, n_background=n_background, signal=True, mass=mass,
+                strength=round(float(rng.uniform(*BLACKBOX_STRENGTH)), 3))
 
 
 def blackbox_truth_file() -> Path:

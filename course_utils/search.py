@@ -152,9 +152,10 @@ def js_divergence(p: torch.Tensor, q: torch.Tensor) -> float:
 
 @arguments
 def asimov_significance(signal: float, background: float) -> float:
-    """Z = sqrt(2 ((s + b) ln(1 + s / b) - s)), the median significance of s signal events over a
-    known background b (Cowan, Cranmer, Gross, Vitells, arXiv:1007.1727, eq. 97), signed; it
-    tends to s / sqrt(b) for s << b. No background uncertainty (no systematics) and one
+    """Z = sqrt(2 ((s + b) ln(1 + s / b) - s)), signed: with s = n - b for n observed events, the
+    likelihood-ratio significance of a counting experiment over a known background b; with the
+    expected s, the median ("Asimov") significance (Cowan, Cranmer, Gross, Vitells,
+    arXiv:1007.1727, eq. 97). It tends to s / sqrt(b) for s << b. No background uncertainty (no systematics) and one
     window (no look-elsewhere effect)."""
     if not (isinstance(background, (int, float)) and background > 0):
         raise ValueError(f"background must be a positive expected count, got {background!r}")
@@ -190,7 +191,7 @@ class SidebandFit:
     parameters: np.ndarray     # its parameters
     observed: int              # events in the window
     expected: float            # fitted background in the window
-    significance: float        # asimov_significance(observed - expected, expected)
+    significance: float        # asimov_significance(observed - expected, expected): the local one
     edges: np.ndarray          # the histogram's bin edges (GeV)
     counts: np.ndarray         # events per bin
     fitted: np.ndarray         # the fitted background per bin (all bins, window included)
@@ -216,6 +217,23 @@ def _integral(shape: str, p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.nda
     return (SHAPES[shape](p, m) * w).sum(-1) * (np.asarray(b) - np.asarray(a)) / 60
 
 
+def _poisson_fit(shape: str, edges: np.ndarray, counts: np.ndarray, fitted: np.ndarray,
+                 bin_width: float) -> np.ndarray:
+    """The parameters of ``SHAPES[shape]`` that maximise the binned Poisson likelihood of
+    ``counts`` in the bins where ``fitted`` is True."""
+    from scipy.optimize import minimize
+
+    def nll(p: np.ndarray) -> float:
+        mu = _integral(shape, p, edges[:-1][fitted], edges[1:][fitted])
+        return float((mu - counts[fitted] * np.log(mu)).sum())
+
+    start = np.zeros(_N_PARAMETERS[shape])
+    start[0] = math.log(max(counts[fitted].mean(), 1) / bin_width)
+    start[1:] = _START_SLOPES.get(shape, (-1.0, 0.0))[:len(start) - 1]
+    return minimize(nll, start, method="Nelder-Mead",
+                    options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 4000}).x
+
+
 @arguments
 def sideband_fit(mass: torch.Tensor, window: tuple[float, float] = (140.0, 200.0),
                  sidebands: tuple[tuple[float, float], ...] = ((100.0, 140.0), (200.0, 300.0)),
@@ -225,8 +243,6 @@ def sideband_fit(mass: torch.Tensor, window: tuple[float, float] = (140.0, 200.0
     ``window``; return the counts and the local significance of the excess there
     (:func:`asimov_significance`; the fit's own uncertainty is not included).
     Introduced in notebook 08."""
-    from scipy.optimize import minimize
-
     if shape not in SHAPES:
         raise ValueError(f"shape must be one of {', '.join(map(repr, SHAPES))}, got {shape!r}")
     window = _mass_range(window, "window")
@@ -249,15 +265,7 @@ def sideband_fit(mass: torch.Tensor, window: tuple[float, float] = (140.0, 200.0
     if counts[side].sum() < 10:
         raise ValueError(f"only {counts[side].sum()} jets in the sidebands: too few to fit a background")
 
-    def nll(p: np.ndarray) -> float:
-        mu = _integral(shape, p, edges[:-1][side], edges[1:][side])
-        return float((mu - counts[side] * np.log(mu)).sum())
-
-    start = np.zeros(_N_PARAMETERS[shape])
-    start[0] = math.log(max(counts[side].mean(), 1) / bin_width)
-    start[1:] = _START_SLOPES.get(shape, (-1.0, 0.0))[:len(start) - 1]
-    parameters = minimize(nll, start, method="Nelder-Mead",
-                          options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 4000}).x
+    parameters = _poisson_fit(shape, edges, counts, side, bin_width)
     observed = int(((m > window[0]) & (m < window[1])).sum())
     background = float(_integral(shape, parameters, np.array(window[0]), np.array(window[1])))
     return SidebandFit(shape, parameters, observed, background,
@@ -288,3 +296,36 @@ def bump_hunt(mjj: torch.Tensor, masses, half_width: float = 100.0,
     return {m: sideband_fit(mjj, window=(m - half_width, m + half_width),
                             sidebands=((fit_range[0], m - half_width), (m + half_width, fit_range[1])),
                             bin_width=bin_width, shape=shape) for m in masses}
+
+
+@arguments
+def pseudo_experiments(mjj: torch.Tensor, scale: float, n: int, seed: int = 0,
+                       fit_range: tuple[float, float] = FIT_RANGE, bin_width: float = 50.0,
+                       shape: str = "dijet") -> list[torch.Tensor]:
+    """``n`` background-only pseudo-experiments: ``SHAPES[shape]`` fitted to all of the dijet
+    masses ``mjj`` (GeV) in ``fit_range``, scaled by ``scale`` (e.g. the events of the data over
+    those of the simulation ``mjj`` came from), and drawn anew each time: a Poisson count per
+    bin, masses uniform within the bin. Scanning each with :func:`bump_hunt` gives the
+    distribution of the largest local significance without any signal, the look-elsewhere effect
+    measured. Introduced in assignment a4."""
+    if shape not in SHAPES:
+        raise ValueError(f"shape must be one of {', '.join(map(repr, SHAPES))}, got {shape!r}")
+    fit_range = _mass_range(fit_range, "fit_range")
+    if not (isinstance(scale, (int, float)) and 0 < scale < 1e6):
+        raise ValueError(f"scale must be a positive factor, got {scale!r}")
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 100_000:
+        raise ValueError(f"n must be a number of pseudo-experiments from 1 to 100000, got {n!r}")
+    m = as_float_tensor(mjj, "mjj", ndim=1).double().numpy()
+    edges = np.arange(fit_range[0], fit_range[1] + bin_width / 2, bin_width)
+    counts, _ = np.histogram(m, edges)
+    if counts.sum() < 10:
+        raise ValueError(f"only {counts.sum()} events in the fit range: too few to fit a background")
+    parameters = _poisson_fit(shape, edges, counts, np.ones(len(counts), bool), bin_width)
+    expected = scale * _integral(shape, parameters, edges[:-1], edges[1:])
+    rng = np.random.default_rng(seed)
+    toys = []
+    for _ in range(n):
+        k = rng.poisson(expected)
+        low = np.repeat(edges[:-1], k)
+        toys.append(torch.from_numpy(low + bin_width * rng.random(len(low))))
+    return toys

@@ -76,7 +76,7 @@ TARGETS = {
     "a4_new_physics_jets": {
         "wall_s": ("<=", 120),
         "improvement_tagger": (">", 1.0),
-        "z_fake_qcd": ("<", 5.0),
+        "false_claim_rate": ("<=", 0.05),
         "z_injected": (">", 5.0),
         "jets_generation_total_s": ("<=", 300),
     },

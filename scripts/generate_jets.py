@@ -2,17 +2,19 @@
 
 Usage: python scripts/generate_jets.py [--out data/jets] [--workers 2] [--scale 1.0]
 
-Three processes at 14 TeV (Monash tune, Tune:pp = 14), no multi-parton interactions or pile-up,
-close to the top-tagging reference data set (Kasieczka et al. 2019, arXiv:1902.09914): of the two
-leading anti-kt R = 0.8 jets of each event, those with 550 < pT < 650 GeV and |eta| < 2, from
+Notebook 08's jets: two processes at 14 TeV (Monash tune, Tune:pp = 14), no multi-parton
+interactions or pile-up, close to the top-tagging reference data set (Kasieczka et al. 2019,
+arXiv:1902.09914): of the two leading anti-kt R = 0.8 jets of each event, those with
+550 < pT < 650 GeV and |eta| < 2, from
 
 - ``qcd``: QCD dijets (HardQCD:all, 400 < pTHat < 700 GeV), the null class ("background");
 - ``top``: hadronic top quarks from ttbar (W forced to quarks, which real tops do only about
   two-thirds of the time), jets matched to a top quark whose three decay quarks lie inside the jet;
-- ``wprime``: a toy W' of 1200 GeV (excluded by the LHC) decaying to W Z, both to quarks; jets
-  matched to the W or the Z and its two quarks (a4's signal; the notebook never shows it). The
-  pTHat cuts do nothing for this 2 -> 1 process: the bosons' pT is p* sin(theta*), and only the
-  jets that land in the pT window are kept.
+
+Assignment a4's dijet events (``course_utils.jets.DIJET`` and ``DIJET_SAMPLES``): both leading
+jets of every event that passes the dijet selection, with the dijet mass, for QCD (``dijet_qcd``)
+and a toy W' of 1200 GeV decaying to W Z, both to quarks (``dijet_wprime``; excluded by the LHC);
+and the black box (``blackbox``, ``generate_blackbox``), made from a seed.
 
 The settings live in ``course_utils.jets.GENERATION``, which ``jets.load`` checks each file
 against. Each process is generated in chunks of CHUNK jets, each chunk a Pythia instance with its
@@ -287,34 +289,48 @@ def generate_dijets(name: str, out: Path, workers: int, scale: float = 1.0) -> P
     return _save(path, _event_arrays(chunks), meta)
 
 
+def _n_signal(out: Path, truth: dict, n_background: int) -> int:
+    """W' events for the truth's strength: ``strength`` x sqrt(QCD events in the window), the QCD
+    count from the simulated QCD dijets (scaled to ``n_background``), divided by the share of
+    simulated W' (1200 GeV) events within 100 GeV of their mass: a W' of any mass is taken to
+    spread as much."""
+    with np.load(out / "dijet_qcd.npz") as f:
+        qcd = f["mjj"]
+    with np.load(out / "dijet_wprime.npz") as f:
+        inside = float((np.abs(f["mjj"] - 1200) < 100).mean())
+    window = ((qcd > truth["mass"] - 100) & (qcd < truth["mass"] + 100)).sum() * n_background / len(qcd)
+    return max(1, round(truth["strength"] * math.sqrt(window) / inside))
+
+
 def generate_blackbox(out: Path, workers: int, seed: int, scale: float = 1.0) -> Path:
     """a4's black box: fresh QCD dijet events with the W' events ``jets.blackbox_truth(seed)``
     names mixed in, shuffled and renumbered, in ``out/blackbox.npz`` (whose meta says nothing
     of the signal); the truth in ``out/blackbox-truth.json``, readable by its owner only.
-    Always made anew (a new seed means a new black box)."""
+    Needs the simulated dijet samples in ``out`` (the W' yield is set from them). Always made
+    anew (a new seed means a new black box)."""
     truth = course_jets.blackbox_truth(seed)
     qcd = course_jets.DIJET_SAMPLES["dijet_qcd"]["settings"]
-    n_background = max(1, round(course_jets.BLACKBOX_BACKGROUND_EVENTS * scale))
+    n_background = max(1, round(truth["n_background"] * scale))
     base = 100_000 + 1000 * (seed % 100_000)              # seeds of their own, apart from the samples'
     tasks = _event_tasks(qcd, base, n_background)
-    n_signal = max(1, round(truth["n_signal"] * scale)) if truth["signal"] else 0
+    n_signal = _n_signal(out, truth, n_background) if truth["signal"] else 0
     if n_signal:
         tasks += _event_tasks(course_jets.wprime_settings(truth["mass"]), base + 500, n_signal)
     start_time = time.time()
-    chunks = _run(tasks, generate_event_chunk, workers, f"black box events ({n_background + n_signal})")
+    chunks = _run(tasks, generate_event_chunk, workers, "black box events")
     arrays = _event_arrays(chunks)
     order = np.random.default_rng([seed, 1]).permutation(len(arrays["mjj"]))
     arrays = {k: v[order] for k, v in arrays.items()}
     arrays["event"] = np.arange(len(order), dtype=np.int64)
     meta = dict(_common_meta(chunks, start_time, workers), sample=course_jets.BLACKBOX,
-                dijet=course_jets.DIJET, events=len(order))
+                dijet=course_jets.DIJET)
     meta.pop("events_generated")                                    # it would tell the W' events apart
     path = _save(out / f"{course_jets.BLACKBOX}.npz", arrays, meta)
     truth_path = out / f"{course_jets.BLACKBOX}-truth.json"
     tmp = out / f".{truth_path.name}.{os.getpid()}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
-        json.dump(dict(truth, n_signal=n_signal, n_background=n_background, events=len(order)), f)
+        json.dump(dict(truth, n_background=n_background, n_signal=n_signal, events=len(order)), f)
     os.replace(tmp, truth_path)
     return path
 

@@ -176,6 +176,8 @@ EXAMPLES = {
     "answer": lambda: dict(signal=False, mass=None, significance=1.0),
     "significances": lambda: {float(m): 1.0 for m in range(1200, 1801, 50)},
     "search.bump_hunt.mjj": lambda: 1000 + 1500 * torch.rand(200), "masses": lambda: [1500.0],
+    "search.pseudo_experiments.mjj": lambda: 1000 + 1500 * torch.rand(200),
+    "search.pseudo_experiments.scale": lambda: 0.5, "search.pseudo_experiments.n": lambda: 2,
     "jets.wprime_settings.mass": lambda: 1200.0, "half_width": lambda: 100.0, "fit_range": lambda: (1000.0, 2500.0),
     "plot.tile.size": lambda: 28,
     "plot.average_jets.named": lambda: {"QCD": torch.rand(3, 1, 28, 28) * 10},

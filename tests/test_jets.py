@@ -313,10 +313,13 @@ def test_the_black_box_truth_follows_from_its_seed():
     assert truths[:3] == [jets.blackbox_truth(seed) for seed in range(3)], "the same seed, the same box"
     empty = [t for t in truths if not t["signal"]]
     assert 0.18 < len(empty) / len(truths) < 0.32, "about a quarter hold no signal"
-    assert all(t["mass"] is None and t["n_signal"] == 0 for t in empty)
+    assert all(t["mass"] is None and t["strength"] == 0 for t in empty)
     full = [t for t in truths if t["signal"]]
     assert {t["mass"] for t in full} == set(np.arange(1200.0, 1801.0, 50.0))
-    assert all(90 <= t["n_signal"] <= 150 for t in full)
+    assert all(1.5 <= t["strength"] <= 2.5 for t in full)
+    sizes = [t["n_background"] for t in truths]
+    assert min(sizes) >= 5000 and max(sizes) <= 7000 and len(set(sizes)) > 300, \
+        "the number of events tells nothing"
     for bad in (-1, 1.5, "7", True):
         with pytest.raises(ValueError, match="non-negative integer"):
             jets.blackbox_truth(bad)
@@ -341,20 +344,24 @@ def test_the_generator_makes_dijet_events():
     assert len(set(out["event"].tolist())) == 5
 
 
-@pytest.mark.parametrize("seed", [1, 2026])                      # no signal; a W' of 1300 GeV
+@pytest.mark.parametrize("seed", [4, 2])                         # no signal; a W' of 1400 GeV
 def test_the_black_box_hides_its_signal_and_keeps_the_truth_private(seed, tmp_path):
     pytest.importorskip("pythia8mc")
     import generate_jets
 
     truth = jets.blackbox_truth(seed)
+    for sample in jets.DIJET_SAMPLES:                       # the W' yield is set from these
+        generate_jets.generate_dijets(sample, tmp_path, workers=1, scale=0.1)
     generate_jets.generate_blackbox(tmp_path, workers=1, seed=seed, scale=0.01)
     with np.load(tmp_path / "blackbox.npz") as f:
         meta, event, mjj = json.loads(str(f["meta"])), f["event"], f["mjj"]
-    n_signal = max(1, round(truth["n_signal"] * 0.01)) if truth["signal"] else 0
-    assert len(event) == 60 + n_signal and (event == np.arange(len(event))).all(), "renumbered"
-    assert not {"settings", "seeds", "events_generated"} & set(meta), "nothing in the data tells the W' apart"
+    n_background = round(truth["n_background"] * 0.01)
+    n_signal = len(event) - n_background
+    assert (n_signal > 0) == truth["signal"] and (event == np.arange(len(event))).all(), "renumbered"
+    assert not {"settings", "seeds", "events_generated", "events"} & set(meta), \
+        "nothing in the data tells the W' apart"
     assert meta["dijet"] == jets.DIJET and (mjj > jets.DIJET["mjj_min"]).all()
     path = tmp_path / "blackbox-truth.json"
     assert path.stat().st_mode & 0o777 == 0o600, "the truth is its owner's only"
-    assert json.loads(path.read_text()) == dict(truth, n_signal=n_signal, n_background=60,
+    assert json.loads(path.read_text()) == dict(truth, n_background=n_background, n_signal=n_signal,
                                                 events=len(event))

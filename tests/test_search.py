@@ -152,3 +152,21 @@ def test_a_bump_hunt_scans_windows_and_finds_a_bump_where_it_is():
         search.bump_hunt(mjj, [1050.0])
     with pytest.raises(ValueError, match="half_width"):
         search.bump_hunt(mjj, [1500.0], half_width=-5)
+
+
+def test_pseudo_experiments_follow_the_fitted_background_and_show_the_look_elsewhere_effect():
+    mjj = _dijet_sample(2_000)
+    toys = search.pseudo_experiments(mjj, scale=0.05, n=60, seed=1)
+    sizes = torch.tensor([float(len(t)) for t in toys])
+    assert sizes.mean().item() == pytest.approx(100, rel=0.1) and sizes.std() > 3, "Poisson counts"
+    assert all(((t >= 1000) & (t < 2500)).all() for t in toys)
+    assert torch.equal(search.pseudo_experiments(mjj, 0.05, 2, seed=1)[1], toys[1]), "seeded"
+    masses = range(1200, 1801, 100)
+    scans = [search.bump_hunt(t, masses) for t in toys]
+    largest = torch.tensor([max(f.significance for f in s.values()) for s in scans])
+    one = torch.tensor([s[1500.0].significance for s in scans])
+    assert largest.median() > one.median() + 0.5
+    with pytest.raises(ValueError, match="too few"):
+        search.pseudo_experiments(mjj[:5], 1.0, 3)
+    with pytest.raises(ValueError, match="pseudo-experiments"):
+        search.pseudo_experiments(mjj, 1.0, 0)
