@@ -140,6 +140,15 @@ def _check_meta(meta: dict, process: str, path: Path) -> None:
                                   f"course_utils.jets expects {value!r}: {redo}")
 
 
+def _split_part(n: int, split: str) -> np.ndarray:
+    """The positions (among ``n`` events) of ``split``'s events: a fixed random partition."""
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(SPLIT_SEED)).numpy()
+    bounds = np.cumsum([0] + [round(n * f) for f in SPLITS.values()])
+    bounds[-1] = n
+    i = list(SPLITS).index(split)
+    return order[bounds[i]:bounds[i + 1]]
+
+
 @arguments
 def load(process: str, split: str = "train", limit: int | None = None) -> Jets:
     """The jets of ``process`` (``"qcd"`` or ``"top"``) in ``split``.
@@ -162,12 +171,7 @@ def load(process: str, split: str = "train", limit: int | None = None) -> Jets:
         _check_meta(meta, process, path)
         arrays = {k: f[k] for k in f.files if k != "meta"}
     events = np.unique(arrays["event"])
-    order = torch.randperm(len(events), generator=torch.Generator().manual_seed(SPLIT_SEED)).numpy()
-    bounds = np.cumsum([0] + [round(len(events) * f) for f in SPLITS.values()])
-    bounds[-1] = len(events)
-    i = list(SPLITS).index(split)
-    chosen = np.isin(arrays["event"], events[order[bounds[i]:bounds[i + 1]]])
-    index = np.flatnonzero(chosen)
+    index = np.flatnonzero(np.isin(arrays["event"], events[_split_part(len(events), split)]))
     if limit is not None:
         index = index[:positive_int(limit, "limit")]
     t = {k: torch.from_numpy(np.ascontiguousarray(v[index])) for k, v in arrays.items()}
@@ -283,11 +287,7 @@ def load_dijets(sample: str, split: str = "all") -> Dijets:
         arrays = {k: f[k] for k in f.files if k != "meta"}
     index = np.arange(len(arrays["mjj"]))
     if split != "all":
-        order = torch.randperm(len(index), generator=torch.Generator().manual_seed(SPLIT_SEED)).numpy()
-        bounds = np.cumsum([0] + [round(len(index) * f) for f in SPLITS.values()])
-        bounds[-1] = len(index)
-        i = list(SPLITS).index(split)
-        index = np.sort(order[bounds[i]:bounds[i + 1]])
+        index = np.sort(_split_part(len(index), split))
     t = {k: torch.from_numpy(np.ascontiguousarray(v[index])) for k, v in arrays.items()}
     pair = tuple(Jets(t["constituents"][:, k], t["pt"][:, k], t["rapidity"][:, k], t["eta"][:, k],
                       t["mass"][:, k], t["n_constituents"][:, k], t["tau"][:, k], t["event"],

@@ -130,6 +130,21 @@ def _quiet_first_clustering(slow, event) -> None:
         os.close(null)
 
 
+def _clustered(pythia, slow):
+    """Pythia's events, each clustered by ``slow`` (its jets sorted by pT, largest first), with the
+    number of events generated so far; without end (the caller stops)."""
+    events = 0
+    while True:
+        if not pythia.next():
+            continue
+        events += 1
+        if events == 1:
+            _quiet_first_clustering(slow, pythia.event)
+        else:
+            slow.analyze(pythia.event)
+        yield events, pythia.event
+
+
 def _record(event, slow, j: int, constituents: np.ndarray, table: np.ndarray,
             tau: np.ndarray) -> None:
     """Jet ``j`` of ``slow`` into the given rows: its leading constituents as (pT, y - y_jet,
@@ -169,15 +184,7 @@ def generate_chunk(task: tuple[str, int, int]) -> dict[str, np.ndarray]:
     multiplicity, event_number = np.zeros(n, dtype=np.int16), np.zeros(n, dtype=np.int64)
     tau = np.zeros((n, course_jets.GENERATION["nsubjettiness"]["n_max"]), dtype=np.float32)
     count = events = 0
-    while count < n:
-        if not pythia.next():
-            continue
-        events += 1
-        event = pythia.event
-        if events == 1:
-            _quiet_first_clustering(slow, event)
-        else:
-            slow.analyze(event)                                  # jets sorted by pT, largest first
+    for events, event in _clustered(pythia, slow):
         for j in range(min(JET["leading"], slow.sizeJet())):
             p, phi = slow.p(j), slow.phi(j)
             if count == n or not (JET["pt_min"] < p.pT() < JET["pt_max"]
@@ -189,6 +196,8 @@ def generate_chunk(task: tuple[str, int, int]) -> dict[str, np.ndarray]:
             multiplicity[count] = len(slow.constituents(j))
             event_number[count] = seed * EVENT_STRIDE + events
             count += 1
+        if count == n:
+            break
     return dict(constituents=constituents, table=table, n_constituents=multiplicity, tau=tau,
                 event=event_number, events=np.array(events),
                 cpu_seconds=np.array(time.process_time() - cpu_start))
@@ -209,15 +218,7 @@ def generate_event_chunk(task: tuple[list[str], int, int]) -> dict[str, np.ndarr
     multiplicity = np.zeros((n, 2), dtype=np.int16)
     mjj, event_number = np.zeros(n, dtype=np.float32), np.zeros(n, dtype=np.int64)
     count = events = 0
-    while count < n:
-        if not pythia.next():
-            continue
-        events += 1
-        event = pythia.event
-        if events == 1:
-            _quiet_first_clustering(slow, event)
-        else:
-            slow.analyze(event)
+    for events, event in _clustered(pythia, slow):
         if slow.sizeJet() < 2:
             continue
         p1, p2 = slow.p(0), slow.p(1)
@@ -231,6 +232,8 @@ def generate_event_chunk(task: tuple[list[str], int, int]) -> dict[str, np.ndarr
         mjj[count] = (p1 + p2).mCalc()
         event_number[count] = seed * EVENT_STRIDE + events
         count += 1
+        if count == n:
+            break
     return dict(constituents=constituents, table=table, n_constituents=multiplicity, tau=tau,
                 mjj=mjj, event=event_number, events=np.array(events),
                 cpu_seconds=np.array(time.process_time() - cpu_start))
