@@ -32,7 +32,7 @@ help:
 	@echo "make slides export the lecture deck to build/slides/index.html (reveal.js, offline)"
 	@echo "make warm   train or load every model of the notebooks and slides (before a class)"
 	@echo "make hub    the course's JupyterHub with the nbgrader exchange on this machine (as root)"
-	@echo "make blackbox  a new black box for a4 (BLACKBOX_SEED=<number> for a class; about a minute)"
+	@echo "make blackbox  a new black box for a4 from a secret seed (a class; about a minute)"
 	@echo "make lock   refresh $(LOCK), the semester's tested versions (then make test)"
 	@echo "make clean  remove build output and caches (keeps .venv and data)"
 
@@ -73,11 +73,12 @@ $(JETS): | $(STAMP)
 jets: | $(STAMP)
 	$(BIN)/python scripts/generate_jets.py
 
-# a4's black box, made anew: QCD dijet events of its own with, perhaps, a W' of a hidden mass.
-# BLACKBOX_SEED=<a number> for a class (the default seed is the self-study one); the truth goes to
-# data/jets/blackbox-truth.json, readable by its owner only (give it to the instructor on a hub).
+# a4's black box, made anew: QCD dijet events of its own with, perhaps, a W' of a hidden mass,
+# from a secret random seed (BLACKBOX_SEED=<number> to choose one; setup makes the public
+# self-study box); the truth goes to data/jets/blackbox-truth.json, readable by its owner only
+# (give it to the account that autogrades).
 blackbox: | $(STAMP)
-	$(BIN)/python scripts/generate_jets.py blackbox $(if $(BLACKBOX_SEED),--seed $(BLACKBOX_SEED))
+	$(BIN)/python scripts/generate_jets.py blackbox --seed $(or $(BLACKBOX_SEED),random)
 
 # JupyterLab without the news prompt or update check (jupyterlab-settings/overrides.json), for lab and hub.
 $(LABSET): jupyterlab-settings/overrides.json | $(STAMP)

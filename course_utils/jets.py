@@ -104,7 +104,7 @@ class Jets:
 
     @property
     def tau21(self) -> torch.Tensor:
-        """tau_2 / tau_1 ``(N,)``: small for two-prong jets (W, Z), near 1 for one-prong jets."""
+        """tau_2 / tau_1 ``(N,)``: small for two-prong jets (W, Z), larger for one-prong jets."""
         return _ratio(self.tau[:, 1], self.tau[:, 0])
 
     @property
@@ -204,29 +204,31 @@ class Dijets:
 
 
 BLACKBOX = "blackbox"                  # the black box's file name (without .npz) in data_dir()
-BLACKBOX_DEFAULT_SEED = 2              # self-study (public, so no secret); a class sets its own seed
-BLACKBOX_BACKGROUND_EVENTS = (5_000, 7_000)   # QCD dijet events in the black box: drawn per seed
-BLACKBOX_STRENGTH = (1.5, 2.5)   # a hidden W''s untagged excess over the QCD in its window, in sigma
+BLACKBOX_DEFAULT_SEED = 2              # self-study: public, so no secret (make blackbox draws one)
+BLACKBOX_EVENTS = (5_000, 7_000)   # events in the black box, QCD and W' together: drawn per seed
+BLACKBOX_STRENGTH = (2.2, 3.0)     # a hidden W''s untagged excess over the QCD in its window, in sigma
 
 
 def blackbox_truth(seed: int) -> dict:
-    """What the black box made from ``seed`` holds: ``n_background`` QCD events (5000 to 7000,
-    so that the number of events tells nothing), ``signal`` (True or False) and, with a signal,
-    the W' ``mass`` (1200 to 1800 GeV in 50 GeV steps) and its ``strength``: the W' events in the
+    """What the black box made from ``seed`` holds: ``events`` in all (5000 to 7000, drawn first, so
+    that the number of events tells nothing), ``signal`` (True or False) and, with a signal, the
+    W' ``mass`` (1200 to 1800 GeV in 50 GeV steps) and its ``strength``: the W' events in the
     window (mass - 100, mass + 100) number ``strength`` times the square root of the QCD events
-    there (1.5 to 2.5), so that without tagging no window reaches 5 sigma whatever the mass, and a
+    there (2.2 to 3.0), so that without tagging no window reaches 5 sigma whatever the mass, a
     heavier W' (where QCD is rarer) has fewer events, as a cross-section falling with the mass
-    would give. ``make blackbox`` turns the strength into a number of W' events with the
-    simulated samples (``scripts/generate_jets.py``). A quarter of the seeds hold no signal.
-    Grading reads the truth file it writes (:func:`read_blackbox_truth`)."""
+    would give, and the analysis a4 asks for finds it (a strength of 2 found every W' in toys at
+    1200-1800 GeV). ``make blackbox`` turns the strength into W' events with the simulated
+    samples (``scripts/generate_jets.py``); the rest are QCD. A quarter of the seeds hold no
+    signal. The seed is the only secret: a class's comes from ``secrets`` (``make blackbox``);
+    the self-study one is public. Grading reads the truth file (:func:`read_blackbox_truth`)."""
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"the black box's seed must be a non-negative integer, got {seed!r}")
     rng = np.random.default_rng([seed, 551])
-    n_background = int(rng.integers(*BLACKBOX_BACKGROUND_EVENTS, endpoint=True))
+    events = int(rng.integers(*BLACKBOX_EVENTS, endpoint=True))
     if rng.random() < 0.25:
-        return dict(seed=seed, n_background=n_background, signal=False, mass=None, strength=0.0)
+        return dict(seed=seed, events=events, signal=False, mass=None, strength=0.0)
     mass = float(rng.choice(np.arange(1200, 1801, 50)))
-    return dict(seed=seed, n_background=n_background, signal=True, mass=mass,
+    return dict(seed=seed, events=events, signal=True, mass=mass,
                 strength=round(float(rng.uniform(*BLACKBOX_STRENGTH)), 3))
 
 

@@ -292,31 +292,30 @@ def generate_dijets(name: str, out: Path, workers: int, scale: float = 1.0) -> P
     return _save(path, _event_arrays(chunks), meta)
 
 
-def _n_signal(out: Path, truth: dict, n_background: int) -> int:
+def _n_signal(out: Path, truth: dict, events: int) -> int:
     """W' events for the truth's strength: ``strength`` x sqrt(QCD events in the window), the QCD
-    count from the simulated QCD dijets (scaled to ``n_background``), divided by the share of
-    simulated W' (1200 GeV) events within 100 GeV of their mass: a W' of any mass is taken to
-    spread as much."""
+    count from the simulated QCD dijets (scaled to ``events``), divided by the share of W' events
+    in the window, from the simulated W' of 1200 GeV with its m_JJ scaled to the mass."""
     with np.load(out / "dijet_qcd.npz") as f:
         qcd = f["mjj"]
     with np.load(out / "dijet_wprime.npz") as f:
-        inside = float((np.abs(f["mjj"] - 1200) < 100).mean())
-    window = ((qcd > truth["mass"] - 100) & (qcd < truth["mass"] + 100)).sum() * n_background / len(qcd)
+        inside = float((np.abs(f["mjj"] * truth["mass"] / 1200 - truth["mass"]) < 100).mean())
+    window = ((qcd > truth["mass"] - 100) & (qcd < truth["mass"] + 100)).sum() * events / len(qcd)
     return max(1, round(truth["strength"] * math.sqrt(window) / inside))
 
 
 def generate_blackbox(out: Path, workers: int, seed: int, scale: float = 1.0) -> Path:
     """a4's black box: fresh QCD dijet events with the W' events ``jets.blackbox_truth(seed)``
     names mixed in, shuffled and renumbered, in ``out/blackbox.npz`` (whose meta says nothing
-    of the signal); the truth in ``out/blackbox-truth.json``, readable by its owner only.
-    Needs the simulated dijet samples in ``out`` (the W' yield is set from them). Always made
-    anew (a new seed means a new black box)."""
+    of the signal: no seeds, settings or CPU time); the truth in ``out/blackbox-truth.json``,
+    readable by its owner only. Needs the simulated dijet samples in ``out`` (the W' yield is set
+    from them). Always made anew (a new seed means a new black box)."""
     truth = course_jets.blackbox_truth(seed)
-    qcd = course_jets.DIJET_SAMPLES["dijet_qcd"]["settings"]
-    n_background = max(1, round(truth["n_background"] * scale))
+    events = max(1, round(truth["events"] * scale))
+    n_signal = min(_n_signal(out, truth, events), events - 1) if truth["signal"] else 0
+    n_background = events - n_signal
     base = 100_000 + 1000 * (seed % 100_000)              # seeds of their own, apart from the samples'
-    tasks = _event_tasks(qcd, base, n_background)
-    n_signal = _n_signal(out, truth, n_background) if truth["signal"] else 0
+    tasks = _event_tasks(course_jets.DIJET_SAMPLES["dijet_qcd"]["settings"], base, n_background)
     if n_signal:
         tasks += _event_tasks(course_jets.wprime_settings(truth["mass"]), base + 500, n_signal)
     start_time = time.time()
@@ -327,13 +326,14 @@ def generate_blackbox(out: Path, workers: int, seed: int, scale: float = 1.0) ->
     arrays["event"] = np.arange(len(order), dtype=np.int64)
     meta = dict(_common_meta(chunks, start_time, workers), sample=course_jets.BLACKBOX,
                 dijet=course_jets.DIJET)
-    meta.pop("events_generated")                                    # it would tell the W' events apart
+    for leak in ("events_generated", "cpu_seconds"):                # would tell the W' events apart
+        meta.pop(leak)
     path = _save(out / f"{course_jets.BLACKBOX}.npz", arrays, meta)
     truth_path = out / f"{course_jets.BLACKBOX}-truth.json"
     tmp = out / f".{truth_path.name}.{os.getpid()}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
-        json.dump(dict(truth, n_background=n_background, n_signal=n_signal, events=len(order)), f)
+        json.dump(dict(truth, events=len(order), n_background=n_background, n_signal=n_signal), f)
     os.replace(tmp, truth_path)
     return path
 
@@ -371,9 +371,9 @@ def main(argv: list[str] | None = None) -> int:
                                                          ROOT / "data") / "jets")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the jets (tests)")
-    parser.add_argument("--seed", type=int, default=int(os.environ.get("BLACKBOX_SEED") or
-                                                         course_jets.BLACKBOX_DEFAULT_SEED),
-                        help="the black box's seed (default: $BLACKBOX_SEED, else the self-study one)")
+    parser.add_argument("--seed", default=os.environ.get("BLACKBOX_SEED") or str(course_jets.BLACKBOX_DEFAULT_SEED),
+                        help="the black box's seed: a number, or 'random' for a secret one (a class; "
+                             "make blackbox); default $BLACKBOX_SEED, else the public self-study seed")
     everything = [*PROCESSES, *course_jets.DIJET_SAMPLES]
     parser.add_argument("processes", nargs="*", default=everything,
                         help=f"any of {', '.join(everything)}, {course_jets.BLACKBOX} "
@@ -389,7 +389,14 @@ def main(argv: list[str] | None = None) -> int:
         elif name in course_jets.DIJET_SAMPLES:
             path = generate_dijets(name, args.out, args.workers, args.scale)
         else:
-            path = generate_blackbox(args.out, args.workers, args.seed, args.scale)
+            if args.seed == "random":
+                import secrets
+                seed = secrets.randbits(63)                 # kept in the truth file, nowhere else
+            elif args.seed.isdigit():
+                seed = int(args.seed)
+            else:
+                parser.error(f"--seed must be a non-negative number or 'random', got {args.seed!r}")
+            path = generate_blackbox(args.out, args.workers, seed, args.scale)
         print(f"{name}: {path} ({time.time() - started:.0f} s)")
     return 0
 

@@ -175,6 +175,7 @@ EXAMPLES = {
     "checks.check_local_significance.mjj": lambda: 1000 + 1500 * torch.rand(200),
     "answer": lambda: dict(signal=False, mass=None, significance=1.0),
     "significances": lambda: {float(m): 1.0 for m in range(1200, 1801, 50)},
+    "tagged_mjj": lambda: 1000 + 1500 * torch.rand(200),
     "search.bump_hunt.mjj": lambda: 1000 + 1500 * torch.rand(200), "masses": lambda: [1500.0],
     "search.pseudo_experiments.mjj": lambda: 1000 + 1500 * torch.rand(200),
     "search.pseudo_experiments.scale": lambda: 0.5, "search.pseudo_experiments.n": lambda: 2,

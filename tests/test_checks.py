@@ -683,18 +683,33 @@ def test_assignment_4_checks(capsys, tmp_path, monkeypatch):
         m, window=(mass - 50, mass + 50), sidebands=((1000, mass - 50), (mass + 50, 2500)),
         bin_width=50, shape="dijet").significance, mjj)
 
-    scan = {float(m): 0.5 for m in range(1200, 1801, 50)}
-    scan[1500.0] = 7.0
-    checks.check_blackbox_answer(dict(signal=True, mass=1500.0, significance=7.0), scan)
+    masses = [float(m) for m in range(1200, 1801, 50)]
+    scan = {m: f.significance for m, f in search.bump_hunt(mjj, masses).items()}
+    best = max(scan, key=scan.get)
+    assert best == 1500.0 and scan[best] > 5
+    right = dict(signal=True, mass=best, significance=scan[best])
+    checks.check_blackbox_answer(right, scan, mjj)
+    checks.check_blackbox_answer(right, {int(m): z for m, z in scan.items()}, mjj)    # int masses too
+    assert "best_tagger" in _jet_feedback(checks.check_blackbox_answer, right, scan, mjj[::2]), \
+        "a scan of other events (another tagger, another threshold) is refused"
     assert "largest" in _jet_feedback(checks.check_blackbox_answer,
-                                      dict(signal=True, mass=1500.0, significance=0.5), scan)
+                                      dict(signal=True, mass=best, significance=scan[1300.0]), scan, mjj)
     assert "above 5" in _jet_feedback(checks.check_blackbox_answer,
-                                      dict(signal=False, mass=None, significance=7.0), scan)
+                                      dict(signal=False, mass=None, significance=scan[best]), scan, mjj)
     assert "centre of that window" in _jet_feedback(checks.check_blackbox_answer,
-                                                    dict(signal=True, mass=1300.0, significance=7.0), scan)
-    assert "exactly the keys" in _jet_feedback(checks.check_blackbox_answer, dict(signal=True), scan)
-    quiet = {**scan, 1500.0: 2.0}
-    checks.check_blackbox_answer(dict(signal=False, mass=None, significance=2.0), quiet)
+                                                    dict(right, mass=1300.0), scan, mjj)
+    assert "exactly the keys" in _jet_feedback(checks.check_blackbox_answer, dict(signal=True), scan, mjj)
+    quiet_mjj = torch.from_numpy(1000 + np.random.default_rng(4).exponential(250, 3000))
+    quiet_mjj = quiet_mjj[quiet_mjj < 2500]
+    quiet = {m: f.significance for m, f in search.bump_hunt(quiet_mjj, masses).items()}
+    z = max(quiet.values())
+    assert z < 5
+    checks.check_blackbox_answer(dict(signal=False, mass=None, significance=z), quiet, quiet_mjj)
+
+    val_events = torch.randn(1000, 2, generator=g)
+    by_event = torch.quantile(val_events.min(dim=1).values, 0.9).item()
+    assert "EVENTS' scores" in _jet_feedback(
+        checks.check_working_point, by_event, eps_b, eps_s, val_events.flatten(), event_scores, is_signal, 0.1)
 
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
     (tmp_path / "jets").mkdir()

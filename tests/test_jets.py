@@ -316,8 +316,8 @@ def test_the_black_box_truth_follows_from_its_seed():
     assert all(t["mass"] is None and t["strength"] == 0 for t in empty)
     full = [t for t in truths if t["signal"]]
     assert {t["mass"] for t in full} == set(np.arange(1200.0, 1801.0, 50.0))
-    assert all(1.5 <= t["strength"] <= 2.5 for t in full)
-    sizes = [t["n_background"] for t in truths]
+    assert all(2.2 <= t["strength"] <= 3.0 for t in full)
+    sizes = [t["events"] for t in truths]
     assert min(sizes) >= 5000 and max(sizes) <= 7000 and len(set(sizes)) > 300, \
         "the number of events tells nothing"
     for bad in (-1, 1.5, "7", True):
@@ -355,13 +355,31 @@ def test_the_black_box_hides_its_signal_and_keeps_the_truth_private(seed, tmp_pa
     generate_jets.generate_blackbox(tmp_path, workers=1, seed=seed, scale=0.01)
     with np.load(tmp_path / "blackbox.npz") as f:
         meta, event, mjj = json.loads(str(f["meta"])), f["event"], f["mjj"]
-    n_background = round(truth["n_background"] * 0.01)
-    n_signal = len(event) - n_background
-    assert (n_signal > 0) == truth["signal"] and (event == np.arange(len(event))).all(), "renumbered"
-    assert not {"settings", "seeds", "events_generated", "events"} & set(meta), \
+    assert len(event) == round(truth["events"] * 0.01) and (event == np.arange(len(event))).all(), \
+        "as many events as drawn (signal or not), renumbered"
+    assert not {"settings", "seeds", "events_generated", "events", "cpu_seconds"} & set(meta), \
         "nothing in the data tells the W' apart"
     assert meta["dijet"] == jets.DIJET and (mjj > jets.DIJET["mjj_min"]).all()
     path = tmp_path / "blackbox-truth.json"
     assert path.stat().st_mode & 0o777 == 0o600, "the truth is its owner's only"
-    assert json.loads(path.read_text()) == dict(truth, n_background=n_background, n_signal=n_signal,
-                                                events=len(event))
+    stored = json.loads(path.read_text())
+    assert stored == dict(truth, events=len(event), n_background=stored["n_background"],
+                          n_signal=stored["n_signal"])
+    assert (stored["n_signal"] > 0) == truth["signal"]
+    assert stored["n_background"] + stored["n_signal"] == len(event)
+
+
+def test_make_blackbox_draws_a_secret_seed(tmp_path):
+    pytest.importorskip("pythia8mc")
+    import generate_jets
+
+    for sample in jets.DIJET_SAMPLES:
+        generate_jets.generate_dijets(sample, tmp_path, workers=1, scale=0.05)
+    seeds = []
+    for _ in range(2):
+        assert generate_jets.main(["--out", str(tmp_path), "--workers", "1", "--scale", "0.005",
+                                   "--seed", "random", "blackbox"]) == 0
+        seeds.append(json.loads((tmp_path / "blackbox-truth.json").read_text())["seed"])
+    assert seeds[0] != seeds[1] and min(seeds) > 2 ** 40, "not a number anyone would guess"
+    with pytest.raises(SystemExit):
+        generate_jets.main(["--out", str(tmp_path), "--seed", "lucky", "blackbox"])

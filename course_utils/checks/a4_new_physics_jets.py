@@ -67,8 +67,19 @@ def check_working_point(threshold: float, eps_b: float, eps_s: float,
                         val_jet_scores: torch.Tensor, event_scores: torch.Tensor,
                         is_signal: torch.Tensor, jet_efficiency: float) -> None:
     """Assignment 4: a jet threshold keeping a fraction ``jet_efficiency`` of the validation QCD
-    jets, and the fractions ``eps_b``, ``eps_s`` of background and signal events whose two jets
-    both pass it (``event_scores``: the smaller of the two jets' scores)."""
+    jets (``val_jet_scores``: the (N, 2) scores of the validation events, flattened), and the
+    fractions ``eps_b``, ``eps_s`` of background and signal events whose two jets both pass it
+    (``event_scores``: the smaller of the two jets' scores)."""
+    _given(val_jet_scores.dim() == 1 and len(val_jet_scores) % 2 == 0, "val_jet_scores",
+           "the scores of both jets of every validation event, flattened")
+    _given(0 < jet_efficiency < 1, "jet_efficiency", "a fraction between 0 and 1")
+    val_events = val_jet_scores.reshape(-1, 2).min(dim=1).values
+    by_event = torch.quantile(val_events.double(), 1 - jet_efficiency).item()
+    by_jet = torch.quantile(val_jet_scores.double(), 1 - jet_efficiency).item()
+    if abs(float(threshold) - by_event) < 1e-6 and abs(by_event - by_jet) > 1e-6:
+        _fail("your threshold is a quantile of the validation EVENTS' scores (the smaller of their "
+              "two jets')", f"the working point is set on jets: the score above which "
+              f"{jet_efficiency:.0%} of the validation QCD jets (both jets of every event, pooled) lie")
     _threshold_feedback(_WORDS, threshold, eps_b, eps_s, val_jet_scores, event_scores, is_signal,
                         jet_efficiency)
 
@@ -97,9 +108,9 @@ def check_local_significance(local_significance: Callable, mjj: torch.Tensor) ->
                   "significance (fit.significance): S is not small next to B after a tight tag")
         _fail(f"at {mass:.0f} GeV your local significance is {got:.3f}, expected {fit.significance:.3f} "
               f"({fit.observed} events in the window, fitted background {fit.expected:.1f})",
-              "search.sideband_fit(mjj, window=(mass - 100, mass + 100), sidebands=((1000, mass - 100), "
-              "(mass + 100, 2500)), bin_width=50, shape=\"dijet\").significance")
-    _ok("your windows, sidebands and fit agree with search.bump_hunt at 1250 and 1500 GeV.")
+              "the window is 100 GeV on each side of the mass; the sidebands run from 1000 GeV to "
+              "the window and from the window to 2500 GeV; 50 GeV bins; the dijet shape")
+    _ok("your window, sidebands and fit give the expected local significance at 1250 and 1500 GeV.")
 
 
 DISCOVERY = 5.0      # the local significance above which a4's answer claims a signal
@@ -123,11 +134,21 @@ def _answer_parts(answer) -> tuple[bool, float | None, float]:
 
 
 @_checked
-def check_blackbox_answer(answer: dict, significances: dict) -> None:
-    """Assignment 4: the black box's answer follows from the student's own scan ``significances``
-    ({mass: local significance}): the largest one, where it is, and whether it passes 5."""
+def check_blackbox_answer(answer: dict, significances: dict, tagged_mjj: torch.Tensor) -> None:
+    """Assignment 4: the scan ``significances`` ({mass: local significance}) is that of the
+    black box's events tagged as the exercise says (``tagged_mjj``: their dijet masses, tagged
+    by the tagger chosen on simulation at its threshold), and the answer follows from it: the
+    largest significance, where it is, and whether it passes 5. Says nothing of the truth."""
     _given(isinstance(significances, dict) and len(significances) >= 5, "significances",
            "a dict {mass in GeV: local significance} of your scan")
+    want = search.bump_hunt(tagged_mjj, [float(m) for m in significances])
+    for m, got in significances.items():
+        m = float(m)
+        if not isinstance(got, (int, float)) or abs(float(got) - want[m].significance) > 1e-6:
+            _fail(f"your local significance at {m:.0f} GeV is not that of the black box's events "
+                  "tagged by best_tagger at thresholds[best_tagger]",
+                  "tag the black box with the tagger chosen on simulation, at its threshold, "
+                  "then your local_significance for every mass in MASSES")
     signal, mass, z = _answer_parts(answer)
     best = max(significances, key=lambda m: significances[m])
     if abs(z - float(significances[best])) > 1e-6:
