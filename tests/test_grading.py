@@ -32,7 +32,9 @@ def _points(path):
 @pytest.mark.parametrize("assignment", sorted(grade.ASSIGNMENTS))
 def test_autograde_gives_the_points_a_person_would(assignment, tmp_path):
     auto, written = _points(grade.ASSIGNMENTS[assignment])
-    assert auto and written and sum(auto.values()) + sum(written.values()) == 10
+    header = nbformat.read(grade.ASSIGNMENTS[assignment], as_version=4).cells[0].source
+    stated = int(re.search(r"\*\*Points:\*\* (\d+)", header).group(1))
+    assert auto and written and sum(auto.values()) + sum(written.values()) == stated
     results = grade.grade(assignment, tmp_path)
     for kind, r in results.items():      # shown with -rP: points and autograde seconds
         print(f"{assignment} {kind}: {r.score:g}/{r.max_score:g} auto {r.auto} manual {r.manual} "
@@ -70,7 +72,7 @@ def test_autograde_gives_the_points_a_person_would(assignment, tmp_path):
         "deleted, edited and renamed check cells are put back and run; the points are the source's"
     assert tampered.manual == [], "no check cell is left waiting for a person (the unchanged written " \
         "answer gets 0 without one, as in the untouched submission)"
-    assert tampered.max_score == 10
+    assert tampered.max_score == stated
     assert (tmp_path / assignment / "grades.csv").read_text().count(assignment) == len(results)
 
 
