@@ -70,7 +70,7 @@ class PCA:
         mean /= len(x)
         scatter = torch.zeros(x.shape[1], x.shape[1], dtype=torch.float64)
         for rows in x.split(8192):
-            centred = rows.to(torch.float64) - mean
+            centred = rows.to(torch.float64, copy=True).sub_(mean)   # one (8192, d) float64 buffer, not two
             scatter += centred.T @ centred
         eigenvalues, eigenvectors = torch.linalg.eigh(scatter)            # ascending
         r = min(x.shape)
