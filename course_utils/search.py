@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from ._validate import arguments, as_float_tensor
-from .jets import images, load
+from .jets import DIJET_SAMPLES, images, load, load_dijets
 from .models import ConvAutoencoder
 
 
@@ -40,7 +40,6 @@ def autoencoder(process: str, device: torch.device | str | None = None) -> nn.Mo
     there; the deck loads them) or ``"dijet_qcd"`` (both jets of a4's QCD dijet events, trained
     in a4: jets of 300 GeV to 1 TeV, not only 550-650 GeV)."""
     from . import cache
-    from .jets import DIJET_SAMPLES, load_dijets
 
     if process in DIJET_SAMPLES:
         x_train, x_val = (images(torch.cat([j.constituents for j in load_dijets(process, split).jets]))
@@ -155,8 +154,8 @@ def asimov_significance(signal: float, background: float) -> float:
     """Z = sqrt(2 ((s + b) ln(1 + s / b) - s)), signed: with s = n - b for n observed events, the
     likelihood-ratio significance of a counting experiment over a known background b; with the
     expected s, the median ("Asimov") significance (Cowan, Cranmer, Gross, Vitells,
-    arXiv:1007.1727, eq. 97). It tends to s / sqrt(b) for s << b. No background uncertainty (no systematics) and one
-    window (no look-elsewhere effect)."""
+    arXiv:1007.1727, eq. 97). It tends to s / sqrt(b) for s << b. No background uncertainty (no
+    systematics) and one window (no look-elsewhere effect)."""
     if not (isinstance(background, (int, float)) and background > 0):
         raise ValueError(f"background must be a positive expected count, got {background!r}")
     s, b = float(signal), float(background)
