@@ -21,8 +21,8 @@ def reconstruction_mse(x: torch.Tensor, x_hat: torch.Tensor) -> float:
         raise ValueError(f"x and x_hat must have the same shape, got {tuple(x.shape)} and "
                          f"{tuple(x_hat.shape)}")
     if x.is_contiguous() and x_hat.is_contiguous() and x.device == x_hat.device:
-        # the same values as below, in one float64 buffer instead of four (x, x_hat, their
-        # difference and its square): 63 MB for 10 000 images instead of 250 MB
+        # the same values as below, with fewer float64 temporaries at once (measured for 10 000
+        # images: about 124 MB above the inputs instead of 181 MB)
         err = x.double().clone() if x.dtype == torch.float64 else x.double()
         return torch.mean(err.sub_(x_hat).pow_(2)).item()
     return torch.mean((x.double() - x_hat.double()) ** 2).item()

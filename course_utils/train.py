@@ -219,26 +219,24 @@ def predict(model: nn.Module, x: torch.Tensor, *, batch_size: int = 1024) -> tor
     x = as_float_tensor(x, "x")
     # Each batch's output is copied, as it comes, into one tensor made for all of them: the same
     # values as concatenating the batches at the end, without holding them twice (157 MB at once
-    # for 50 000 images instead of 314 MB; issue 23). Should a batch's output not have one row per
-    # input row, or another shape, the batches are concatenated as before.
-    whole: list[torch.Tensor] = []
-    start = 0
+    # for 50 000 images instead of 314 MB; issue 23). From the first batch whose output does not
+    # fit (another number of rows, shape or dtype), the rest are concatenated as before, in order.
+    out, pieces, start = None, [], 0
 
     def keep(m, xb):
-        nonlocal start
-        y = m(xb).cpu().contiguous()
-        if not whole and start == 0 and y.ndim and len(y) == len(xb):
-            whole.append(torch.empty((len(x), *y.shape[1:]), dtype=y.dtype))
-        if whole and y.ndim and len(y) == len(xb) and y.shape[1:] == whole[0].shape[1:] \
-                and y.dtype == whole[0].dtype:
-            whole[0][start:start + len(y)] = y
+        nonlocal out, start
+        y = m(xb).cpu()
+        fits = y.ndim and len(y) == len(xb) and (out is None or (y.shape[1:] == out.shape[1:]
+                                                                and y.dtype == out.dtype))
+        if fits and not pieces:
+            if out is None:
+                out = torch.empty((len(x), *y.shape[1:]), dtype=y.dtype)
+            out[start:start + len(y)] = y
             start += len(y)
-            return None
-        return y
+        else:
+            pieces.append(y.contiguous())
 
-    pieces = map_batches(model, keep, x, batch_size=batch_size)
-    if whole and start == len(x):
-        return whole[0]
-    if whole:  # the first batches went into `whole`: their rows, then the rest
-        pieces = [whole[0][:start], *(p for p in pieces if p is not None)]
-    return torch.cat(pieces)
+    map_batches(model, keep, x, batch_size=batch_size)
+    if not pieces:
+        return out
+    return torch.cat(pieces if out is None else [out[:start], *pieces])

@@ -159,3 +159,29 @@ def test_the_default_optimiser_is_fused_adam_on_the_cpu(monkeypatch):
     monkeypatch.setattr(torch.optim, "Adam", spy)
     _run()
     assert made == [{"lr": 1e-3, "fused": True}]
+
+
+def test_predict_returns_exactly_the_batches_in_order_whatever_they_return():
+    from torch import nn
+
+    x = torch.rand(5, 3, generator=torch.Generator().manual_seed(0))
+
+    class Odd(nn.Module):
+        """The identity, except that one batch's output has another number of rows or dtype."""
+
+        def __init__(self, odd):
+            super().__init__()
+            self.w, self.calls, self.odd = nn.Parameter(torch.zeros(1)), 0, odd
+
+        def forward(self, xb):
+            self.calls += 1
+            if self.calls == 2 and self.odd == "rows":
+                return xb[:1]
+            if self.calls == 2 and self.odd == "dtype":
+                return xb.double()
+            return xb + self.w
+
+    for odd in (None, "rows", "dtype"):
+        want = torch.cat(train.map_batches(Odd(odd), lambda m, xb: m(xb), x, batch_size=2))
+        got = train.predict(Odd(odd), x, batch_size=2)
+        assert got.dtype == want.dtype and torch.equal(got, want), odd
