@@ -20,12 +20,14 @@ def reconstruction_mse(x: torch.Tensor, x_hat: torch.Tensor) -> float:
     if x.shape != x_hat.shape:
         raise ValueError(f"x and x_hat must have the same shape, got {tuple(x.shape)} and "
                          f"{tuple(x_hat.shape)}")
-    if x.is_contiguous() and x_hat.is_contiguous() and x.device == x_hat.device:
-        # the same values as below, with fewer float64 temporaries at once (measured for 10 000
-        # images: about 124 MB above the inputs instead of 181 MB)
-        err = x.double().clone() if x.dtype == torch.float64 else x.double()
-        return torch.mean(err.sub_(x_hat).pow_(2)).item()
-    return torch.mean((x.double() - x_hat.double()) ** 2).item()
+    if x.ndim == 0 or x.device != x_hat.device:
+        return torch.mean((x.double() - x_hat.double()) ** 2).item()
+    # summed in float64 a few thousand rows at a time: two 13 MB buffers for images instead of
+    # float64 copies of both whole tensors (10 000 test images: 124 MB above the inputs before)
+    total = torch.zeros((), dtype=torch.float64, device=x.device)
+    for rows, rows_hat in zip(x.split(2048), x_hat.split(2048)):
+        total += (rows.double() - rows_hat.double()).pow_(2).sum()
+    return (total / x.numel()).item()
 
 
 @arguments
