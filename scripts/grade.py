@@ -1,6 +1,7 @@
 """Rehearse the instructor's grading loop with nbgrader's own commands and gradebook.
 
 Usage: python scripts/grade.py [a1 a2 a3 a4] [--out build/grading]
+       python scripts/grade.py a3 --class 30 [--jobs 2]   (the time a class's autograde takes)
 
 For each assignment: a fresh nbgrader course folder with a gradebook database, the assignment
 released with ``generate_assignment``, submissions in ``submitted/`` as students would hand them
@@ -26,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -251,59 +253,108 @@ class Result:
     flagged: bool                             # course_autograde.FlagPatching flagged it
 
 
-def grade(assignment: str, out: Path) -> dict[str, Result]:
-    """Release, submit three times, autograde and export one assignment; returns the grades."""
-    from nbgrader.api import Gradebook
-
+def release(assignment: str, course: Path, kinds: dict[str, str]) -> None:
+    """A fresh nbgrader course folder with a gradebook, the assignment released with
+    ``generate_assignment`` and each student's submission in ``submitted/`` (``kinds``: student id
+    -> the kind of submission, see :func:`submission`)."""
     source_path = ASSIGNMENTS[assignment]
-    course = out / assignment
     shutil.rmtree(course, ignore_errors=True)
     (course / "source" / assignment).mkdir(parents=True)
     (course / "nbgrader_config.py").write_text(config_text(course))
     shutil.copy(source_path, course / "source" / assignment / source_path.name)
-    students = {"stub": "student-untouched", "solved": "student-solved", "wrong": "student-wrong",
-                "cheat": "student-cheat", "tampered": "student-tampered"}
     nbgrader(course, "db", "assignment", "add", assignment)
-    for student in students.values():
+    for student in kinds:
         nbgrader(course, "db", "student", "add", student)
     nbgrader(course, "generate_assignment", assignment, "--force")
     released = nbformat.read(course / "release" / assignment / source_path.name, as_version=4)
     source = nbformat.read(source_path, as_version=4)
-    for kind, student in students.items():
+    for student, kind in kinds.items():
         folder = course / "submitted" / student / assignment
         folder.mkdir(parents=True)
         nbformat.write(submission(released, source, kind, assignment), folder / source_path.name)
         (folder / "timestamp.txt").write_text("2026-11-30 12:00:00.000000 UTC")
-    seconds = {}
-    for student in students.values():
+
+
+def autograde(course: Path, assignment: str, students: list[str], jobs: int = 1) -> dict[str, float]:
+    """``nbgrader autograde`` of each student's submission, ``jobs`` of them at a time (separate
+    nbgrader processes sharing the gradebook); returns the seconds each one took."""
+    def one(student: str) -> float:
         start = time.perf_counter()
         nbgrader(course, "autograde", assignment, "--student", student, "--force")
-        seconds[student] = time.perf_counter() - start
-    nbgrader(course, "export", "--to", str(course / "grades.csv"))
-    results = {}
+        return time.perf_counter() - start
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return dict(zip(students, pool.map(one, students)))
+
+
+def results(course: Path, assignment: str, students: list[str], seconds: dict[str, float]) -> list[Result]:
+    """Each student's grades, read back from the gradebook."""
+    from nbgrader.api import Gradebook
+
+    out = []
     with Gradebook(f"sqlite:///{course}/gradebook.db", course_id=COURSE_ID) as gb:
-        for kind, student in students.items():
+        for student in students:
             sub = gb.find_submission(assignment, student)
             grades = [g for nb in sub.notebooks for g in nb.grades]
-            results[kind] = Result(
+            out.append(Result(
                 student, sub.score, sub.max_score,
                 {g.name: (g.auto_score or 0.0, g.max_score) for g in grades
                  if g.cell.cell_type == "code"},
                 [g.name for g in grades if g.needs_manual_grade],
                 {c.name: c.comment for nb in sub.notebooks for c in nb.comments}, seconds[student],
                 "FlaggedForReview" in "".join(
-                    p.read_text() for p in (course / "autograded" / student / assignment).glob("*.ipynb")))
-    return results
+                    p.read_text() for p in (course / "autograded" / student / assignment).glob("*.ipynb"))))
+    return out
+
+
+def grade(assignment: str, out: Path) -> dict[str, Result]:
+    """Release, submit once of each kind, autograde (one at a time, timed) and export one
+    assignment; returns the grades by kind of submission."""
+    course = out / assignment
+    students = {"stub": "student-untouched", "solved": "student-solved", "wrong": "student-wrong",
+                "cheat": "student-cheat", "tampered": "student-tampered"}
+    release(assignment, course, {student: kind for kind, student in students.items()})
+    seconds = autograde(course, assignment, list(students.values()))
+    nbgrader(course, "export", "--to", str(course / "grades.csv"))
+    return dict(zip(students, results(course, assignment, list(students.values()), seconds)))
+
+
+# A class's hand-in, ten students at a time: seven solved, two with the wrong answer, one untouched.
+CLASS_KINDS = ("solved", "solved", "wrong", "solved", "solved", "stub", "solved", "wrong", "solved", "solved")
+
+
+def grade_class(assignment: str, out: Path, size: int, jobs: int) -> tuple[float, dict[str, str], list[Result]]:
+    """Autograde a whole class's submissions of one assignment, ``jobs`` at a time, as the
+    instructor would after the deadline; returns the wall seconds, each student's kind of
+    submission and the grades."""
+    course = out / f"{assignment}-class"
+    kinds = {f"student-{i + 1:03d}": CLASS_KINDS[i % len(CLASS_KINDS)] for i in range(size)}
+    release(assignment, course, kinds)
+    start = time.perf_counter()
+    seconds = autograde(course, assignment, list(kinds), jobs)
+    wall = time.perf_counter() - start
+    nbgrader(course, "export", "--to", str(course / "grades.csv"))
+    return wall, kinds, results(course, assignment, list(kinds), seconds)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("assignments", nargs="*", default=list(ASSIGNMENTS))
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "grading")
+    parser.add_argument("--class", dest="size", type=int, metavar="N",
+                        help="time autograding a class of N submissions (per ten: 7 solved, 2 wrong, 1 "
+                             "untouched) instead of one of each kind")
+    parser.add_argument("--jobs", type=int, default=1, metavar="J",
+                        help="with --class: J autograde processes at a time (default 1)")
     args = parser.parse_args(argv)
     for assignment in args.assignments:
         if assignment not in ASSIGNMENTS:
             parser.error(f"unknown assignment {assignment!r}; choose from {sorted(ASSIGNMENTS)}")
+    if args.size is not None:
+        if args.size < 1 or args.jobs < 1:
+            parser.error("--class and --jobs take positive numbers")
+        return class_report(args.assignments, args.out, args.size, args.jobs)
+    for assignment in args.assignments:
         results = grade(assignment, args.out)
         print(f"{assignment}: nbgrader autograde, gradebook {args.out / assignment / 'gradebook.db'}")
         for r in results.values():
@@ -316,6 +367,28 @@ def main(argv: list[str] | None = None) -> int:
             rows = list(csv.DictReader(fh))
         print(f"  exported {len(rows)} rows to {args.out / assignment / 'grades.csv'}")
     return 0
+
+
+def class_report(assignments: list[str], out: Path, size: int, jobs: int) -> int:
+    """Print the time a class's autograde takes; 1 if a solved submission missed a point."""
+    failed = False
+    for assignment in assignments:
+        wall, kinds, graded = grade_class(assignment, out, size, jobs)
+        by_kind: dict[str, list[Result]] = {}
+        for r in graded:
+            by_kind.setdefault(kinds[r.student], []).append(r)
+        print(f"{assignment}: {size} submissions autograded {jobs} at a time in {wall:.0f} s "
+              f"({wall / size:.1f} s each; gradebook {out / f'{assignment}-class' / 'gradebook.db'})")
+        for kind, rs in by_kind.items():
+            auto = [sum(s for s, _ in r.auto.values()) for r in rs]
+            top = sum(m for _, m in rs[0].auto.values())
+            secs = [r.seconds for r in rs]
+            print(f"  {kind:7s} x{len(rs):3d}: auto-graded {min(auto):g} to {max(auto):g} of {top:g}; "
+                  f"autograde {min(secs):.0f} to {max(secs):.0f} s each, mean {sum(secs) / len(secs):.0f} s")
+            if kind == "solved" and min(auto) < top:
+                failed = True
+                print(f"  error: a solved submission of {assignment} lost auto-graded points")
+    return int(failed)
 
 
 if __name__ == "__main__":
