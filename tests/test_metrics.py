@@ -13,6 +13,17 @@ def test_reconstruction_mse_matches_definition():
     assert metrics.reconstruction_mse(x, x) == 0.0
 
 
+@pytest.mark.parametrize("layout", ["images", "transposed", "flat", "one value"])
+def test_reconstruction_mse_in_chunks_is_the_one_pass_mean(layout):
+    # more rows than one chunk holds (2048 images), in every layout the docstring allows
+    g = torch.Generator().manual_seed(0)
+    x, x_hat = torch.rand(5000, 1, 28, 28, generator=g), torch.rand(5000, 1, 28, 28, generator=g)
+    x, x_hat = {"images": (x, x_hat), "transposed": (x.flatten(1).T, x_hat.flatten(1).T),
+                "flat": (x.flatten(), x_hat.flatten()), "one value": (x[0, 0, 0, 0], x_hat[0, 0, 0, 0])}[layout]
+    one_pass = torch.mean((x.double() - x_hat.double()) ** 2).item()
+    assert metrics.reconstruction_mse(x, x_hat) == pytest.approx(one_pass, rel=1e-12)
+
+
 @pytest.mark.parametrize("x, x_hat, err, message", [
     (torch.zeros(4, 784), torch.zeros(4, 1, 28, 28), ValueError, "same shape"),
     (np.zeros((4, 784)), torch.zeros(4, 784), TypeError, "torch.Tensor"),

@@ -16,6 +16,19 @@ from course_utils.models import (
 )
 
 
+def test_pca_in_chunks_matches_the_svd():
+    # more rows than one 2048-row chunk: the scatter matrix summed in chunks gives the SVD's S and V
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(5000, 30, generator=g) * torch.linspace(3, 0.1, 30) + 2.0
+    pca = PCA().fit(x)
+    centred = x.double() - x.double().mean(dim=0)
+    _, s, vh = torch.linalg.svd(centred, full_matrices=False)
+    torch.testing.assert_close(pca.mean.double(), x.double().mean(dim=0), rtol=0, atol=1e-6)
+    torch.testing.assert_close(pca.singular_values.double(), s, rtol=1e-5, atol=0)
+    cosines = (pca.components.double() * vh.T).sum(dim=0).abs()
+    torch.testing.assert_close(cosines, torch.ones(30, dtype=torch.float64), rtol=0, atol=1e-5)
+
+
 def test_pca_matches_sklearn(low_rank_data):
     ours = PCA().fit(low_rank_data)
     sk = SkPCA(n_components=5).fit(low_rank_data.numpy())
