@@ -278,6 +278,11 @@ def release(assignment: str, course: Path, kinds: dict[str, str]) -> None:
         (folder / "timestamp.txt").write_text("2026-11-30 12:00:00.000000 UTC")
 
 
+def _threads(jobs: int) -> int | None:
+    """CPU threads for each notebook when ``jobs`` run at once (None: PyTorch's default, all)."""
+    return max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
+
+
 def autograde(course: Path, assignment: str, students: list[str], jobs: int = 1) -> dict[str, float]:
     """``nbgrader autograde`` of each student's submission, ``jobs`` of them at a time: separate
     nbgrader processes sharing the gradebook, each writing only its own student's rows in short
@@ -285,7 +290,7 @@ def autograde(course: Path, assignment: str, students: list[str], jobs: int = 1)
     than one job, each notebook's PyTorch gets its share of the cores, so that the jobs do not
     oversubscribe them. Returns the seconds each one took; raises naming every student whose
     autograde failed, after stopping the ones not yet started."""
-    threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
+    threads = _threads(jobs)
 
     def one(student: str) -> float:
         start = time.perf_counter()
@@ -296,6 +301,8 @@ def autograde(course: Path, assignment: str, students: list[str], jobs: int = 1)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(one, student): student for student in students}
         for future in as_completed(futures):
+            if future.cancelled():  # not started: an earlier one failed
+                continue
             try:
                 seconds[futures[future]] = future.result()
             except Exception as exc:  # noqa: BLE001 (reported below, with every other failure)
@@ -404,8 +411,8 @@ def class_report(assignments: list[str], out: Path, size: int, jobs: int) -> int
         by_kind: dict[str, list[Result]] = {}
         for r in graded:
             by_kind.setdefault(kinds[r.student], []).append(r)
-        threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else "all"
-        print(f"{assignment}: {size} submissions autograded {jobs} at a time ({threads} CPU threads each) "
+        print(f"{assignment}: {size} submissions autograded {jobs} at a time "
+              f"({_threads(jobs) or 'all'} CPU threads each) "
               f"in {wall:.0f} s, {wall / size:.1f} s per submission on average "
               f"(gradebook {out / f'{assignment}-class' / 'gradebook.db'})")
         for kind, rs in by_kind.items():
