@@ -223,7 +223,7 @@ def fit_or_load(name: str, build: Callable[[], nn.Module], train_data, val=None,
     unknown = set(fit_kwargs) - set(_FIT_DEFAULTS)
     if unknown:
         raise TypeError(f"unknown fit arguments {sorted(unknown)}; see help(train.fit)")
-    for fn in ("loss_fn", "corrupt"):
+    for fn in ("loss_fn", "corrupt", "transform"):
         if fit_kwargs.get(fn) is not None and not callable(fit_kwargs[fn]):
             raise TypeError(f"{fn} must be a function, got {type(fit_kwargs[fn]).__name__}")
     labels = {"data": data, "loss": loss, "corruption": corruption}

@@ -67,7 +67,7 @@ def fit(model: nn.Module, train, val=None, *, loss_fn: Callable | None = None,
         optimizer: torch.optim.Optimizer | None = None, lr: float = 1e-3, epochs: int = 10,
         batch_size: int = 128, seed: int = 0, device: torch.device | str | None = None,
         cosine: bool = False, corrupt: Callable[[torch.Tensor], torch.Tensor] | None = None,
-        num_workers: int = 0, progress: bool = True, val_training: bool = False,
+        transform: Callable[[torch.Tensor], torch.Tensor] | None = None, num_workers: int = 0, progress: bool = True, val_training: bool = False,
         callback: Callable[[int, nn.Module], object] | None = None) -> History:
     """Train ``model`` to map inputs to targets; returns a :class:`History`.
 
@@ -81,6 +81,9 @@ def fit(model: nn.Module, train, val=None, *, loss_fn: Callable | None = None,
     most of the noise Adam leaves at a fixed rate. ``corrupt(inputs)``, if given, is applied to
     every training batch's inputs (fresh noise each time) while the targets stay clean: the
     denoising set-up of notebook 05 (pass ``val`` as a fixed ``(noisy, clean)`` pair).
+    ``transform(x)``, if given, is applied to inputs and targets alike, batch by batch, before
+    ``corrupt`` (and to ``val``): ``transform=lambda x: x - mean`` trains on centred data without a
+    centred copy of the whole training set in memory (notebook 01).
     ``val_training=True`` computes the validation loss with the model in training mode, as the
     training loss is computed (a VAE then samples its codes, with noise from a fixed seed), so the
     two curves compare like with like (notebook 06); the default measures it in evaluation mode.
@@ -96,8 +99,12 @@ def fit(model: nn.Module, train, val=None, *, loss_fn: Callable | None = None,
         raise ValueError(f"num_workers must be >= 0, got {num_workers}")
     if optimizer is None and not (isinstance(lr, (int, float)) and lr > 0):
         raise ValueError(f"lr must be a positive number, got {lr!r}")
+    if transform is not None and not callable(transform):
+        raise TypeError(f"transform must be a function, got {type(transform).__name__}")
     train = _as_pair(train, "train")
     val = _as_pair(val, "val") if val is not None else None
+    if val is not None and transform is not None:
+        val = tuple(transform(t) for t in val)
     device = config.as_device(device)
     loss_fn = loss_fn if loss_fn is not None else nn.MSELoss()
     model.to(device)
@@ -115,6 +122,8 @@ def fit(model: nn.Module, train, val=None, *, loss_fn: Callable | None = None,
         total, count = 0.0, 0
         for inputs, targets in _loader(train, batch_size, True, generator, num_workers):
             inputs, targets = inputs.to(device), targets.to(device)
+            if transform is not None:
+                inputs, targets = transform(inputs), transform(targets)
             try:
                 if corrupt is not None:
                     inputs = corrupt(inputs)

@@ -61,7 +61,7 @@ def test_rng_state_after_the_call_does_not_depend_on_cold_or_warm(tmp_path):
 
 @pytest.mark.parametrize("change", [{"epochs": 3}, {"seed": 1}, {"lr": 2e-3}, {"batch_size": 16},
                                     {"cosine": True}, {"loss_fn": nn.L1Loss()},
-                                    {"corrupt": lambda x: x * 0.5}])
+                                    {"corrupt": lambda x: x * 0.5}, {"transform": lambda x: x - 0.5}])
 def test_a_changed_fit_argument_misses_the_cache(tmp_path, monkeypatch, change):
     calls = _count_trainings(monkeypatch)
     _get(tmp_path)

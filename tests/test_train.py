@@ -124,6 +124,30 @@ def test_denoising_data_path_input_is_corrupted_and_target_is_clean():
     assert history.train_loss[0] > 0.01  # a plain autoencoder on (clean, clean) would score 0
 
 
+def test_transform_trains_exactly_as_on_the_transformed_tensor():
+    """``transform=lambda x: x - mean`` (notebook 01) gives the weights and losses of training on
+    the centred copy, to the bit, without holding that copy."""
+    x = torch.rand(256, 784, generator=torch.Generator().manual_seed(5))
+    mean = x[:200].mean(dim=0)
+    runs = []
+    for data, val, kwargs in [(x[:200] - mean, x[200:] - mean, {}),
+                              (x[:200], x[200:], {"transform": lambda t: t - mean})]:
+        config.seed_everything(0)
+        model = LinearAutoencoder(784, 4)
+        history = train.fit(model, data, val, epochs=2, batch_size=32, cosine=True, progress=False,
+                            device="cpu", **kwargs)
+        runs.append((model.state_dict(), history))
+    (w_copy, h_copy), (w_transform, h_transform) = runs
+    assert all(torch.equal(w_copy[k], w_transform[k]) for k in w_copy)
+    assert h_copy.train_loss == h_transform.train_loss and h_copy.val_loss == h_transform.val_loss
+
+
+def test_transform_must_be_a_function():
+    with pytest.raises(TypeError, match="transform must be a function"):
+        train.fit(LinearAutoencoder(784, 2), torch.rand(8, 784), epochs=1, progress=False,
+                  transform=torch.zeros(784))
+
+
 def test_fresh_noise_every_epoch():
     draws = []
     train.fit(LinearAutoencoder(784, 2), torch.rand(8, 784), epochs=2, batch_size=8,
