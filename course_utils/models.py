@@ -104,7 +104,7 @@ class PCA:
         """Vectors ``(N, d)`` from codes ``z`` ``(N, k)``."""
         z = as_float_tensor(z, "z", ndim=2)
         k = self._check_k(z.shape[1])
-        return self.mean + z @ self.components[:, :k].T
+        return (z @ self.components[:, :k].T).add_(self.mean)   # the same sum, no second (N, d) tensor
 
     @arguments
     def reconstruct(self, x: torch.Tensor, k: int) -> torch.Tensor:

@@ -81,9 +81,10 @@ def fit(model: nn.Module, train, val=None, *, loss_fn: Callable | None = None,
     most of the noise Adam leaves at a fixed rate. ``corrupt(inputs)``, if given, is applied to
     every training batch's inputs (fresh noise each time) while the targets stay clean: the
     denoising set-up of notebook 05 (pass ``val`` as a fixed ``(noisy, clean)`` pair).
-    ``transform(x)``, if given, is applied to inputs and targets alike, batch by batch, before
-    ``corrupt`` (and to ``val``): ``transform=lambda x: x - mean`` trains on centred data without a
-    centred copy of the whole training set in memory (notebook 01).
+    ``transform(x)``, if given, is applied to inputs and targets alike, batch by batch on the CPU
+    before they move to ``device``, and before ``corrupt`` (and to ``val``):
+    ``transform=lambda x: x - mean`` trains on centred data without a centred copy of the whole
+    training set in memory (notebook 01).
     ``val_training=True`` computes the validation loss with the model in training mode, as the
     training loss is computed (a VAE then samples its codes, with noise from a fixed seed), so the
     two curves compare like with like (notebook 06); the default measures it in evaluation mode.
@@ -121,9 +122,9 @@ def fit(model: nn.Module, train, val=None, *, loss_fn: Callable | None = None,
         model.train()
         total, count = 0.0, 0
         for inputs, targets in _loader(train, batch_size, True, generator, num_workers):
-            inputs, targets = inputs.to(device), targets.to(device)
-            if transform is not None:
+            if transform is not None:   # before the move, where the data and a mean it uses live
                 inputs, targets = transform(inputs), transform(targets)
+            inputs, targets = inputs.to(device), targets.to(device)
             try:
                 if corrupt is not None:
                     inputs = corrupt(inputs)
@@ -171,7 +172,7 @@ def _as_model(model, name: str = "model") -> nn.Module:
 @torch.no_grad()
 @arguments
 def map_batches(model: nn.Module, fn: Callable, *tensors: torch.Tensor,
-                batch_size: int = 1024, training: bool = False) -> list:
+                batch_size: int = 256, training: bool = False) -> list:
     """``fn(model, *batch)`` for consecutive batches of ``tensors``, in evaluation mode.
 
     The one batched loop of the course: ``predict``, ``evaluate``, anomaly scores and VAE
@@ -198,7 +199,7 @@ def map_batches(model: nn.Module, fn: Callable, *tensors: torch.Tensor,
 
 
 @arguments
-def evaluate(model: nn.Module, data, loss_fn: Callable | None = None, *, batch_size: int = 1024,
+def evaluate(model: nn.Module, data, loss_fn: Callable | None = None, *, batch_size: int = 256,
              device: torch.device | str | None = None, training: bool = False) -> float:
     """``loss_fn`` averaged over ``data`` (tensor ``x`` or ``(inputs, targets)``), batch-size weighted.
 
@@ -222,8 +223,11 @@ def evaluate(model: nn.Module, data, loss_fn: Callable | None = None, *, batch_s
 
 
 @arguments
-def predict(model: nn.Module, x: torch.Tensor, *, batch_size: int = 1024) -> torch.Tensor:
-    """``model(x)`` in evaluation mode, batch by batch, returned on the CPU. Introduced in notebook 01."""
+def predict(model: nn.Module, x: torch.Tensor, *, batch_size: int = 256) -> torch.Tensor:
+    """``model(x)`` in evaluation mode, batch by batch, returned on the CPU. Introduced in notebook 01.
+
+    256 images a batch: a convolutional autoencoder's activations for 1024 held 50-90 MB more, for
+    the same outputs (issue 23: 1 GB per kernel)."""
     model = _as_model(model)
     x = as_float_tensor(x, "x")
     # Each batch's output is copied, as it comes, into one tensor made for all of them: the same

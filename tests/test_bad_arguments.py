@@ -116,7 +116,7 @@ EXAMPLES = {
     "verbose": lambda: False, "retrain": lambda: False, "device": lambda: "cpu",
     "data_label": None, "loss": lambda: None, "corruption": lambda: None,
     "loss_fn": lambda: None, "optimizer": lambda: None, "lr": lambda: 1e-3, "epochs": lambda: 1,
-    "cosine": lambda: False, "corrupt": lambda: None, "num_workers": lambda: 0,
+    "cosine": lambda: False, "corrupt": lambda: None, "transform": lambda: None, "num_workers": lambda: 0,
     "progress": lambda: False, "callback": lambda: None,
     # overrides
     "anomaly.conv_features.model": lambda: models.ConvAutoencoder(4),
