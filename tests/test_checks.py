@@ -91,6 +91,11 @@ def test_reparameterize_weights():
 
     checks.check_reparameterize_weights(good, model, x)
     checks.check_reparameterize_weights(fresh, model, x)
+    small_bias = deepcopy(model)   # helper-35: with a small b_e, the reconstructions barely change
+    with torch.no_grad():
+        small_bias.encoder.bias.mul_(0.01)
+    with pytest.raises(checks.ExerciseFeedback, match="encoder bias is not A @ b_e"):
+        checks.check_reparameterize_weights(forgot_bias, small_bias, x)
     with pytest.raises(checks.ExerciseFeedback, match="encoder weight is not A @ W_e"):
         checks.check_reparameterize_weights(inverse_code, model, x)
     with pytest.raises(checks.ExerciseFeedback, match=r"2 x W_e, whatever A is\nHint: use the matrix"):

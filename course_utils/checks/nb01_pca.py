@@ -97,6 +97,15 @@ def check_reparameterize_weights(reparameterize_weights: Callable, model: nn.Mod
     if not torch.allclose(new_d, W_d @ torch.linalg.inv(A), atol=1e-4):
         _fail("the decoder weight is not W_d @ A^-1", "the decoder must undo A before its own "
               "weights act: W_d @ torch.linalg.inv(A)")
+    zero = torch.zeros(1)
+    b_e, new_b_e = (m.encoder.bias if m.encoder.bias is not None else zero for m in (model, new))
+    b_d, new_b_d = (m.decoder.bias if m.decoder.bias is not None else zero for m in (model, new))
+    # checked directly: with a small b_e, a forgotten bias hardly changes the reconstructions
+    if not torch.allclose(new_b_e, A @ b_e, atol=1e-5):
+        _fail("the encoder bias is not A @ b_e", "the new code is A z = A (W_e x + b_e): the encoder "
+              "bias is transformed too, b_e -> A @ b_e")
+    if not torch.allclose(new_b_d, b_d):
+        _fail("the decoder bias changed", "the decoder bias stays as it is: W_d A^-1 (A z) + b_d")
     err = (after - before).abs().max().item()
     if err > 1e-3:
         _fail(f"the reconstructions changed by up to {err:.3g}", "the encoder bias must be "
