@@ -5,8 +5,8 @@ glibc's ``malloc`` keeps memory a program has freed, to hand it out again: a 30 
 size of the last large block freed, up to 32 MB, so later blocks of that size come from the heap).
 A kernel that has made and dropped a few such tensors holds 50-90 MB it does not use, and a
 class server pays for it once per student (issue 23: 1 GB per kernel). ``malloc_trim(0)``
-returns every free page to the system; it takes about a millisecond, so it runs once after each
-cell, when the cell's temporaries are gone. Nothing else changes: no value, no speed of training
+returns every free page to the system; it took 40 ms here on a busy machine, so it runs once after
+each cell, when the cell's temporaries are gone. Nothing else changes: no value, no speed of training
 (a fixed mmap threshold, the other remedy, made convolution training 35-50 % slower).
 """
 
