@@ -67,7 +67,8 @@ def fit(model: nn.Module, train, val=None, *, loss_fn: Callable | None = None,
         optimizer: torch.optim.Optimizer | None = None, lr: float = 1e-3, epochs: int = 10,
         batch_size: int = 128, seed: int = 0, device: torch.device | str | None = None,
         cosine: bool = False, corrupt: Callable[[torch.Tensor], torch.Tensor] | None = None,
-        transform: Callable[[torch.Tensor], torch.Tensor] | None = None, num_workers: int = 0, progress: bool = True, val_training: bool = False,
+        transform: Callable[[torch.Tensor], torch.Tensor] | None = None, num_workers: int = 0,
+        progress: bool = True, val_training: bool = False,
         callback: Callable[[int, nn.Module], object] | None = None) -> History:
     """Train ``model`` to map inputs to targets; returns a :class:`History`.
 
