@@ -2,8 +2,9 @@
 
 Import the modules you need (``from course_utils import data, plot``); nothing
 here seeds, prints or downloads at import time. In a notebook kernel on Linux the
-import registers one thing: freed memory goes back to the system after every cell
-(:mod:`course_utils._memory`), so that a class server holds more students.
+import does two things: freed memory goes back to the system after every cell, and without a
+CUDA GPU the GPU compiler Triton is kept from loading (:mod:`course_utils._memory`), so that a
+class server holds more students.
 """
 
 from ._memory import release_after_cells

@@ -8,6 +8,11 @@ class server pays for it once per student (issue 23: 1 GB per kernel). ``malloc_
 returns every free page to the system; it took 40 ms here on a busy machine, so it runs once after
 each cell, when the cell's temporaries are gone. Nothing else changes: no value, no speed of training
 (a fixed mmap threshold, the other remedy, made convolution training 35-50 % slower).
+
+Also in a kernel, on a computer without a CUDA GPU: Triton is kept from loading. Triton compiles
+GPU kernels and nothing else; PyTorch's Linux build from PyPI depends on it and imports it the first
+time an optimizer is made (``torch._dynamo`` asks whether it is installed), which cost 75 MB of every
+training kernel here (issue 23) for a library that cannot run without a GPU.
 """
 
 from __future__ import annotations
@@ -32,9 +37,23 @@ def _libc_trim():
     return trim
 
 
+def skip_triton_without_gpu() -> bool:
+    """Make ``import triton`` fail, as if it were not installed, unless a CUDA GPU is there or Triton
+    is already loaded. PyTorch then runs as it does where Triton is absent (macOS, Windows, the
+    CPU-only build): its CPU code never uses Triton. Returns whether Triton was kept out."""
+    if "triton" in sys.modules:   # loaded already, or kept out already
+        return sys.modules["triton"] is None
+    import torch
+
+    if torch.cuda.is_available():   # torch.compile on a GPU needs it
+        return False
+    sys.modules["triton"] = None    # what Python's import system reads as "not installed"
+    return True
+
+
 def release_after_cells() -> bool:
-    """In an IPython kernel on glibc, run ``malloc_trim(0)`` after every cell, once per kernel.
-    Returns whether the hook is in place."""
+    """In an IPython kernel on glibc, run ``malloc_trim(0)`` after every cell, once per kernel, and
+    keep Triton out (:func:`skip_triton_without_gpu`). Returns whether the hook is in place."""
     if _HOOKED:
         return True
     ipython = sys.modules.get("IPython")
@@ -48,4 +67,5 @@ def release_after_cells() -> bool:
 
     shell.events.register("post_run_cell", after_cell)
     _HOOKED.append(after_cell)
+    skip_triton_without_gpu()
     return True
