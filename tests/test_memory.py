@@ -1,3 +1,4 @@
+import subprocess
 import sys
 import types
 
@@ -38,8 +39,6 @@ def test_no_hook_without_glibc(fake_kernel, monkeypatch):
 
 def _in_fresh_python(code: str) -> str:
     """Run ``code`` in a new interpreter (it changes ``sys.modules``) and return what it prints."""
-    import subprocess
-
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
